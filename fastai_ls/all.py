@@ -5,9 +5,9 @@
 # %% auto #0
 __all__ = []
 
-# %% ../nbs/99_all.ipynb #5c7eb542
+# %% ../nbs/99_all.ipynb #766e7d0c
 from . import losses
 from .losses import *
 
-# %% ../nbs/99_all.ipynb #06f14624
+# %% ../nbs/99_all.ipynb #0a02d9f8
 __all__ = [*losses.__all__] # the public names of every module
