@@ -5,9 +5,11 @@
 # %% auto #0
 __all__ = []
 
-# %% ../nbs/99_all.ipynb #766e7d0c
-from . import losses
+# %% ../nbs/99_all.ipynb #9ca72006
+from . import losses, noise, data
 from .losses import *
+from .noise import *
+from .data import *
 
-# %% ../nbs/99_all.ipynb #0a02d9f8
-__all__ = [*losses.__all__] # the public names of every module
+# %% ../nbs/99_all.ipynb #c294769a
+__all__ = [*losses.__all__, *noise.__all__, *data.__all__] # the public names of every library module

