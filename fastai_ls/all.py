@@ -5,11 +5,12 @@
 # %% auto #0
 __all__ = []
 
-# %% ../nbs/99_all.ipynb #9ca72006
-from . import losses, noise, data
+# %% ../nbs/99_all.ipynb #342b26ba
+from . import losses, noise, data, metrics
 from .losses import *
 from .noise import *
 from .data import *
+from .metrics import *
 
-# %% ../nbs/99_all.ipynb #c294769a
-__all__ = [*losses.__all__, *noise.__all__, *data.__all__] # the public names of every library module
+# %% ../nbs/99_all.ipynb #5ed99da3
+__all__ = [*losses.__all__, *noise.__all__, *data.__all__, *metrics.__all__] # the public names of every library module
