@@ -5,12 +5,13 @@
 # %% auto #0
 __all__ = []
 
-# %% ../nbs/99_all.ipynb #342b26ba
-from . import losses, noise, data, metrics
+# %% ../nbs/99_all.ipynb #5b04cbea
+from . import losses, noise, data, callbacks, metrics
 from .losses import *
 from .noise import *
 from .data import *
+from .callbacks import *
 from .metrics import *
 
-# %% ../nbs/99_all.ipynb #5ed99da3
-__all__ = [*losses.__all__, *noise.__all__, *data.__all__, *metrics.__all__] # the public names of every library module
+# %% ../nbs/99_all.ipynb #2deaca95
+__all__ = [*losses.__all__, *noise.__all__, *data.__all__, *callbacks.__all__, *metrics.__all__] # the public names of every library module

@@ -67,3 +67,10 @@ def test_settings_pins_are_documented():
         assert pin in cfg['DEFAULT']['requirements'] and f'# {pin}:' in text, pin
     for pin in ['nbdev==2.4.14', 'execnb<0.2']:
         assert pin in cfg['DEFAULT']['dev_requirements'] and f'# {pin}:' in text, pin
+
+def test_no_notebook_stores_an_error():
+    "A notebook saved with an error output would show a traceback in the docs (and in README.md)."
+    import json
+    for nb in sorted((root/'nbs').glob('*.ipynb')):
+        errors = [''.join(c['source'])[:60] for c in json.loads(nb.read_text())['cells'] for o in c.get('outputs', []) if o['output_type'] == 'error']
+        assert not errors, f"{nb.name} has error outputs in cells {errors}"
