@@ -20,7 +20,7 @@ def readme_text(nb_path=root/'nbs'/'index.ipynb'):
     for cell in json.loads(Path(nb_path).read_text())['cells']:
         src = ''.join(cell['source'])
         if any(d.replace(' ', '') in ('#|hide', '#|exporti', '#|export') for d in _directives(src)): continue
-        if cell['cell_type'] == 'markdown': parts.append(src.strip()); continue
+        if cell['cell_type'] == 'markdown': parts.append(src.strip().replace('](images/', '](nbs/images/')); continue
         code = '\n'.join(l for l in src.splitlines() if not l.startswith('#|')).strip()
         if code: parts.append(f"``` python\n{code}\n```")
         for o in cell.get('outputs', []):

@@ -5,13 +5,15 @@
 # %% auto #0
 __all__ = []
 
-# %% ../nbs/99_all.ipynb #5b04cbea
-from . import losses, noise, data, callbacks, metrics
+# %% ../nbs/99_all.ipynb #4234c763
+import fastai_ls.losses, fastai_ls.noise, fastai_ls.data, fastai_ls.callbacks, fastai_ls.metrics, fastai_ls.sweep
 from .losses import *
 from .noise import *
 from .data import *
 from .callbacks import *
 from .metrics import *
+from .sweep import *
 
-# %% ../nbs/99_all.ipynb #2deaca95
-__all__ = [*losses.__all__, *noise.__all__, *data.__all__, *callbacks.__all__, *metrics.__all__] # the public names of every library module
+# %% ../nbs/99_all.ipynb #da55fb77
+__all__ = [name for m in (fastai_ls.losses, fastai_ls.noise, fastai_ls.data, fastai_ls.callbacks, fastai_ls.metrics, fastai_ls.sweep)
+           for name in m.__all__] # the public names of every library module

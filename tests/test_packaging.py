@@ -44,9 +44,10 @@ def test_import_all_loads_no_plotting_backend():
     assert 'fastai_ls.losses' in mods
     assert not [m for m in mods if m.startswith('matplotlib.backends.backend_')]
 
-def test_console_scripts_installed():
-    r = subprocess.run([bin_dir/'fastai_ls_bench', '--help'], capture_output=True, text=True)
-    assert r.returncode == 0 and '--min_run_time' in r.stdout
+@pytest.mark.parametrize('script,option', [('fastai_ls_bench', '--min_run_time'), ('fastai_ls_sweep', '--n_per_class')])
+def test_console_scripts_installed(script, option):
+    r = subprocess.run([bin_dir/script, '--help'], capture_output=True, text=True)
+    assert r.returncode == 0 and option in r.stdout
 
 def test_installed_versions_respect_the_pins():
     "The reasons are in settings.ini; a resolver change that breaks one shows here first."
