@@ -11,7 +11,7 @@ import torch.nn.functional as F
 from torch import nn, Tensor
 from fastai.callback.core import Callback
 from fastai.callback.mixup import MixHandler
-from .losses import _check_eps, _check_reduction
+from .losses import _check_eps, _check_reduction, check_int
 from .noise import training_noise
 
 # %% auto #0
@@ -96,8 +96,7 @@ class NoiseMonitor(Callback):
         n_items:int|None=None, # Evaluate a seeded random subset of this many training items; None: all
         seed:int=0, # Seed of the subset
     ):
-        if n_items is not None and (isinstance(n_items, bool) or not isinstance(n_items, (int, np.integer)) or n_items < 1):
-            raise ValueError(f"n_items must be a positive integer or None, got {n_items!r}")
+        check_int('n_items', n_items, allow_none=True)
         self.labeller, self.n_items, self.seed = labeller, n_items, seed
 
     def before_fit(self):

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from fastcore.parallel import parallel
+from .losses import check_int
 
 # %% auto #0
 __all__ = ['MNIST_PKL_ENV', 'find_mnist', 'load_mnist_pickle', 'mnist_path', 'mnist_sample_path', 'digits_df']
@@ -72,13 +73,9 @@ def _write_split(dest, images, labels, n_per_class):
         jobs += [(dest/str(c), images[i], i) for i in np.array_split(idx, max(1, len(idx) // 2000))]
     parallel(_save_pngs, jobs, n_workers=min(2, os.cpu_count() or 1), progress=False, threadpool=False)
 
-def _check_n(n_per_class):
-    if n_per_class is not None and (isinstance(n_per_class, bool) or not isinstance(n_per_class, (int, np.integer)) or n_per_class < 1):
-        raise ValueError(f"n_per_class must be a positive integer or None (all digits), got {n_per_class!r}")
-
 def _cached_build(n_per_class, pkl, dest, fastai_name, stem, write):
     "Folder made once by `write(tmp, train, test)` from the pickle, renamed into place when complete; fastai's own full copy is returned as it is."
-    _check_n(n_per_class)
+    check_int('n_per_class', n_per_class, allow_none=True)
     src = find_mnist(pkl, fastai_name=fastai_name)
     if src.is_dir():
         if n_per_class is None: return src

@@ -13,8 +13,8 @@ from fastcore.meta import delegates
 from fastai.losses import BaseLoss
 
 # %% auto #0
-__all__ = ['NATIVE_BELOW', 'smooth_binary_targets', 'remap', 'smooth_one_hot', 'label_smoothing_ce', 'LabelSmoothingCE',
-           'LabelSmoothingCEFlat', 'LabelSmoothingBCE', 'LabelSmoothingBCEFlat']
+__all__ = ['NATIVE_BELOW', 'smooth_binary_targets', 'remap', 'smooth_one_hot', 'check_int', 'label_smoothing_ce',
+           'LabelSmoothingCE', 'LabelSmoothingCEFlat', 'LabelSmoothingBCE', 'LabelSmoothingBCEFlat']
 
 # %% ../nbs/00_losses.ipynb #8d9997e8
 def smooth_binary_targets(
@@ -65,6 +65,13 @@ def _check_eps(eps, allow_negative=False):
         hint = "" if allow_negative or not (isinstance(eps, (int, float)) and -1 <= eps < 0) else "; negative label smoothing needs allow_negative=True on the loss"
         raise ValueError(f"eps must be a finite number in [{low}, 1), got {eps!r}{hint}")
     return float(eps)
+
+def check_int(name, v, minimum=1, allow_none=False):
+    "Raise a `ValueError` unless `v` is an integer >= `minimum` (or None, if allowed); returns `v`."
+    if v is None and allow_none: return v
+    if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}{' or None' if allow_none else ''}, got {v!r}")
+    return v
 
 def _check_reduction(reduction):
     if reduction not in ('mean', 'sum', 'none'): raise ValueError(f"reduction must be 'mean', 'sum' or 'none', got {reduction!r}")

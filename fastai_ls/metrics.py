@@ -10,6 +10,7 @@ import torch
 import torch.nn.functional as F
 from fastcore.basics import noop
 from fastai.metrics import AccumMetric, ActivationType
+from .losses import check_int
 
 # %% auto #0
 __all__ = ['confidence_and_correct', 'calibration_bins', 'expected_calibration_error', 'ECE', 'reliability_diagram',
@@ -34,16 +35,13 @@ def confidence_and_correct(
     raise ValueError(f"targets of shape {targets.shape} do not fit probs of shape {probs.shape}: "
                      "give (N,) class indices for (N, K) softmax probabilities, or 0/1 targets of the same shape as sigmoid probabilities")
 
-def _check_bins(n_bins):
-    if isinstance(n_bins, bool) or not isinstance(n_bins, (int, np.integer)) or n_bins < 1: raise ValueError(f"n_bins must be an integer >= 1, got {n_bins!r}")
-
 def calibration_bins(
     probs, # (N, K) softmax probabilities, or sigmoid probabilities shaped like `targets`
     targets, # (N,) class indices, or 0/1 targets shaped like `probs`
     n_bins:int=15, # Number of equal-width confidence bins
 )->tuple: # Per bin: number of predictions, number correct, sum of confidences
     "Count, correct and summed confidence of the predictions in each bin (b/B, (b+1)/B]."
-    _check_bins(n_bins)
+    check_int('n_bins', n_bins)
     conf, correct = confidence_and_correct(probs, targets)
     bins = np.clip(np.ceil(conf * n_bins).astype(int) - 1, 0, n_bins - 1)
     return tuple(np.bincount(bins, weights=w, minlength=n_bins) for w in (None, correct, conf))
@@ -64,7 +62,7 @@ def ECE(
 )->AccumMetric:
     "Expected calibration error as a fastai metric."
     if activation not in ('softmax', 'sigmoid'): raise ValueError(f"activation must be 'softmax' or 'sigmoid', got {activation!r}")
-    _check_bins(n_bins)
+    check_int('n_bins', n_bins)
     def ece(probs, targets): return expected_calibration_error(probs, targets, n_bins)
     return AccumMetric(ece, activation=ActivationType.Softmax if activation == 'softmax' else ActivationType.Sigmoid, dim_argmax=-1, flatten=False)
 
@@ -140,7 +138,7 @@ def find_label_issues(
 )->pd.DataFrame: # One row per suspect, most suspect first
     "Rank items by how strongly the model disputes their given label."
     if method not in ('loss', 'self_confidence'): raise ValueError(f"method must be 'loss' or 'self_confidence', got {method!r}")
-    if k is not None and (isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1): raise ValueError(f"k must be a positive integer or None, got {k!r}")
+    check_int('k', k, allow_none=True)
     if dl is None: dl = learn.dls.train.new(shuffle=False, drop_last=False)
     probs, given = learn.get_preds(dl=dl)
     p_given = probs[torch.arange(len(given)), given.long()].numpy().astype(np.float64)

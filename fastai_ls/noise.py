@@ -8,6 +8,7 @@ import warnings
 from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
+from .losses import check_int
 
 # %% auto #0
 __all__ = ['NOISE_KINDS', 'CLASS_MAPS', 'check_noise_matrix', 'noise_matrix', 'NoisyLabels', 'inject_noise', 'add_label_noise',
@@ -46,7 +47,7 @@ def noise_matrix(
     kind:str='symmetric', # One of `NOISE_KINDS`
 )->np.ndarray: # Row-stochastic (K, K) matrix T[true, given]
     "Transition matrix of `kind` label noise at `rate` over `K` classes."
-    if isinstance(K, bool) or not isinstance(K, (int, np.integer)) or K < 2: raise ValueError(f"K must be an integer >= 2, got {K!r}")
+    check_int('K', K, minimum=2)
     rate = _check_rate(rate)
     if kind not in NOISE_KINDS: raise ValueError(f"unknown noise kind {kind!r}: use one of {', '.join(NOISE_KINDS)}, or pass a matrix as T")
     I = np.eye(K)
