@@ -11,29 +11,12 @@ import torch.nn.functional as F
 from torch import nn, Tensor
 from fastai.callback.core import Callback
 from fastai.callback.mixup import MixHandler
-from .losses import _check_eps, _check_reduction, check_int
+from .core import check_int, SmoothingEps
+from .losses import SoftTargetCE
 from .noise import training_noise
 
 # %% auto #0
-__all__ = ['SoftTargetCE', 'LabelSmoothingCallback', 'EpsScheduler', 'NoiseMonitor']
-
-# %% ../nbs/03_callbacks.ipynb #600a6023
-class SoftTargetCE(nn.Module):
-    "Cross entropy with class-index targets or (N, K) probability targets."
-    y_int = True # hard targets are class indices, so MixUp and CutMix mix the losses
-    def __init__(self,
-        reduction:str='mean', # 'mean', 'sum' or 'none'
-    ):
-        super().__init__()
-        self.reduction = _check_reduction(reduction)
-
-    def forward(self, input:Tensor, target:Tensor)->Tensor:
-        if target.is_floating_point() and target.shape != input.shape:
-            raise ValueError(f"probability targets must have the shape of the logits {tuple(input.shape)}, got {tuple(target.shape)}")
-        return F.cross_entropy(input, target if target.is_floating_point() else target.long(), reduction=_check_reduction(self.reduction))
-
-    def activation(self, x:Tensor)->Tensor: return F.softmax(x, dim=-1)
-    def decodes(self, x:Tensor)->Tensor: return x.argmax(dim=-1)
+__all__ = ['LabelSmoothingCallback', 'EpsScheduler', 'NoiseMonitor']
 
 # %% ../nbs/03_callbacks.ipynb #6b2ffbab
 class LabelSmoothingCallback(Callback):
@@ -46,10 +29,7 @@ class LabelSmoothingCallback(Callback):
         self.allow_negative = allow_negative
         self.eps = eps
 
-    @property
-    def eps(self): return self._eps
-    @eps.setter
-    def eps(self, v): self._eps = _check_eps(v, self.allow_negative)
+    eps = SmoothingEps()
 
     def smooth(self, y:Tensor, K:int)->Tensor:
         "Smoothed probabilities of integer targets `y` over `K` classes (float targets are returned as they are)."

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from fastcore.parallel import parallel
-from .losses import check_int
+from .core import check_int
 
 # %% auto #0
 __all__ = ['MNIST_PKL_ENV', 'find_mnist', 'load_mnist_pickle', 'mnist_path', 'mnist_sample_path', 'digits_df']

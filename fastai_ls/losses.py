@@ -4,17 +4,17 @@
 
 # %% ../nbs/00_losses.ipynb #8cefa201
 from __future__ import annotations
-import math
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 from fastcore.meta import delegates
 from fastai.losses import BaseLoss
+from .core import check_eps, check_reduction, SmoothingEps
 
 # %% auto #0
-__all__ = ['NATIVE_BELOW', 'smooth_binary_targets', 'remap', 'smooth_one_hot', 'check_int', 'label_smoothing_ce',
-           'LabelSmoothingCE', 'LabelSmoothingCEFlat', 'LabelSmoothingBCE', 'LabelSmoothingBCEFlat']
+__all__ = ['NATIVE_BELOW', 'smooth_binary_targets', 'remap', 'smooth_one_hot', 'label_smoothing_ce', 'LabelSmoothingCE',
+           'LabelSmoothingCEFlat', 'LabelSmoothingBCE', 'LabelSmoothingBCEFlat', 'SoftTargetCE']
 
 # %% ../nbs/00_losses.ipynb #8d9997e8
 def smooth_binary_targets(
@@ -57,25 +57,6 @@ def smooth_one_hot(
     "Normalised smoothed targets $(1-\\varepsilon)\\cdot$one_hot$+\\varepsilon/K$, as used by torch, fastai and Keras."
     y = _check_labels(y, K)
     return (1 - eps) * (np.arange(K) == y[..., None]) + eps / K
-
-# %% ../nbs/00_losses.ipynb #2da73360
-def _check_eps(eps, allow_negative=False):
-    low = -1 if allow_negative else 0
-    if isinstance(eps, bool) or not isinstance(eps, (int, float, np.floating, np.integer)) or not math.isfinite(eps) or not low <= eps < 1:
-        hint = "" if allow_negative or not (isinstance(eps, (int, float)) and -1 <= eps < 0) else "; negative label smoothing needs allow_negative=True on the loss"
-        raise ValueError(f"eps must be a finite number in [{low}, 1), got {eps!r}{hint}")
-    return float(eps)
-
-def check_int(name, v, minimum=1, allow_none=False):
-    "Raise a `ValueError` unless `v` is an integer >= `minimum` (or None, if allowed); returns `v`."
-    if v is None and allow_none: return v
-    if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}{' or None' if allow_none else ''}, got {v!r}")
-    return v
-
-def _check_reduction(reduction):
-    if reduction not in ('mean', 'sum', 'none'): raise ValueError(f"reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
-    return reduction
 
 # %% ../nbs/00_losses.ipynb #5c0643ea
 class _LabelSmoothingCEFunction(torch.autograd.Function):
@@ -145,7 +126,7 @@ def label_smoothing_ce(
     allow_negative:bool=False, # Accept eps in [-1, 0): negative label smoothing
 )->Tensor:
     "Same result and gradient as `F.cross_entropy(input, target, weight, ignore_index=ignore_index, reduction=reduction, label_smoothing=eps)`, with one N×K tensor."
-    eps, reduction = _check_eps(eps, allow_negative), _check_reduction(reduction)
+    eps, reduction = check_eps(eps, allow_negative), check_reduction(reduction)
     x = input.float() if input.dtype in (torch.float16, torch.bfloat16) else input
     if weight is not None: weight = weight.to(x)
     if x.numel() < NATIVE_BELOW and x.device.type == 'cpu' and eps >= 0 and not target.is_floating_point():
@@ -175,16 +156,13 @@ class LabelSmoothingCE(nn.Module):
     ):
         super().__init__()
         self.allow_negative = allow_negative
-        self.eps, self.reduction, self.ignore_index = eps, _check_reduction(reduction), ignore_index
+        self.eps, self.reduction, self.ignore_index = eps, check_reduction(reduction), ignore_index
         self.register_buffer('weight', None if weight is None else torch.as_tensor(weight, dtype=torch.float32))
 
-    @property
-    def eps(self): return self._eps
-    @eps.setter
-    def eps(self, v): self._eps = _check_eps(v, self.allow_negative)
+    eps = SmoothingEps()
 
     def forward(self, input:Tensor, target:Tensor)->Tensor:
-        return label_smoothing_ce(input, target, self.eps, self.weight, _check_reduction(self.reduction), self.ignore_index, self.allow_negative)
+        return label_smoothing_ce(input, target, self.eps, self.weight, check_reduction(self.reduction), self.ignore_index, self.allow_negative)
 
     def activation(self, x:Tensor)->Tensor: return F.softmax(x, dim=-1)
     def decodes(self, x:Tensor)->Tensor: return x.argmax(dim=-1)
@@ -201,10 +179,7 @@ class LabelSmoothingCEFlat(BaseLoss):
         **kwargs
     ): super().__init__(LabelSmoothingCE, *args, axis=axis, **kwargs)
 
-    @property
-    def eps(self): return self.func.eps
-    @eps.setter
-    def eps(self, v): self.func.eps = v
+    eps = property(lambda self: self.func.eps, lambda self, v: setattr(self.func, 'eps', v), doc="Smoothing of the wrapped loss")
 
     def activation(self, x:Tensor)->Tensor: return F.softmax(x, dim=self.axis)
     def decodes(self, x:Tensor)->Tensor: return x.argmax(dim=self.axis)
@@ -219,14 +194,11 @@ class LabelSmoothingBCE(nn.Module):
         reduction:str='mean', # 'mean', 'sum' or 'none'
     ):
         super().__init__()
-        self.eps, self.reduction = eps, _check_reduction(reduction)
+        self.eps, self.reduction = eps, check_reduction(reduction)
         self.register_buffer('weight', None if weight is None else torch.as_tensor(weight, dtype=torch.float32))
         self.register_buffer('pos_weight', None if pos_weight is None else torch.as_tensor(pos_weight, dtype=torch.float32))
 
-    @property
-    def eps(self): return self._eps
-    @eps.setter
-    def eps(self, v): self._eps = _check_eps(v)
+    eps = SmoothingEps()
 
     def forward(self, input:Tensor, target:Tensor)->Tensor:
         if input.shape != target.shape:
@@ -234,7 +206,7 @@ class LabelSmoothingBCE(nn.Module):
         if input.dtype in (torch.float16, torch.bfloat16): input = input.float()
         target = target.to(input.dtype)
         target = torch.add(torch.tensor(self.eps / 2, dtype=input.dtype, device=input.device), target, alpha=1 - self.eps) # y*(1-eps) + eps/2
-        return F.binary_cross_entropy_with_logits(input, target, self.weight, pos_weight=self.pos_weight, reduction=_check_reduction(self.reduction))
+        return F.binary_cross_entropy_with_logits(input, target, self.weight, pos_weight=self.pos_weight, reduction=check_reduction(self.reduction))
 
     def activation(self, x:Tensor)->Tensor: return torch.sigmoid(x)
     def decodes(self, x:Tensor)->Tensor: return x > 0.5
@@ -261,10 +233,25 @@ class LabelSmoothingBCEFlat(BaseLoss):
             raise ValueError(f"target shape {tuple(targ.shape)} must equal input shape {tuple(inp.shape)}: one 0/1 target per logit")
         return super().__call__(inp, targ, **kwargs)
 
-    @property
-    def eps(self): return self.func.eps
-    @eps.setter
-    def eps(self, v): self.func.eps = v
+    eps = property(lambda self: self.func.eps, lambda self, v: setattr(self.func, 'eps', v), doc="Smoothing of the wrapped loss")
 
     def activation(self, x:Tensor)->Tensor: return torch.sigmoid(x)
     def decodes(self, x:Tensor)->Tensor: return x > self.thresh
+
+# %% ../nbs/00_losses.ipynb #600a6023
+class SoftTargetCE(nn.Module):
+    "Cross entropy with class-index targets or (N, K) probability targets."
+    y_int = True # hard targets are class indices, so MixUp and CutMix mix the losses
+    def __init__(self,
+        reduction:str='mean', # 'mean', 'sum' or 'none'
+    ):
+        super().__init__()
+        self.reduction = check_reduction(reduction)
+
+    def forward(self, input:Tensor, target:Tensor)->Tensor:
+        if target.is_floating_point() and target.shape != input.shape:
+            raise ValueError(f"probability targets must have the shape of the logits {tuple(input.shape)}, got {tuple(target.shape)}")
+        return F.cross_entropy(input, target if target.is_floating_point() else target.long(), reduction=check_reduction(self.reduction))
+
+    def activation(self, x:Tensor)->Tensor: return F.softmax(x, dim=-1)
+    def decodes(self, x:Tensor)->Tensor: return x.argmax(dim=-1)

@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 from fastcore.basics import noop
 from fastai.metrics import AccumMetric, ActivationType
-from .losses import check_int
+from .core import check_int
 
 # %% auto #0
 __all__ = ['confidence_and_correct', 'calibration_bins', 'expected_calibration_error', 'ECE', 'reliability_diagram',

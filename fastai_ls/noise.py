@@ -8,7 +8,7 @@ import warnings
 from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
-from .losses import check_int
+from .core import check_int, check_rate
 
 # %% auto #0
 __all__ = ['NOISE_KINDS', 'CLASS_MAPS', 'check_noise_matrix', 'noise_matrix', 'NoisyLabels', 'inject_noise', 'add_label_noise',
@@ -18,11 +18,6 @@ __all__ = ['NOISE_KINDS', 'CLASS_MAPS', 'check_noise_matrix', 'noise_matrix', 'N
 NOISE_KINDS = ('symmetric', 'uniform', 'pairflip', 'mnist', 'cifar10')
 CLASS_MAPS = {'mnist': {7: 1, 2: 7, 5: 6, 6: 5, 3: 8}, # Patrini et al. 2017
               'cifar10': {9: 1, 2: 0, 4: 7, 3: 5, 5: 3}} # truck→automobile, bird→airplane, deer→horse, cat↔dog
-
-def _check_rate(rate):
-    if isinstance(rate, bool) or not isinstance(rate, (int, float, np.integer, np.floating)) or not 0 <= rate <= 1:
-        raise ValueError(f"rate must be a number in [0, 1], got {rate!r}")
-    return float(rate)
 
 # %% ../nbs/01_noise.ipynb #c8220435
 def check_noise_matrix(
@@ -48,7 +43,7 @@ def noise_matrix(
 )->np.ndarray: # Row-stochastic (K, K) matrix T[true, given]
     "Transition matrix of `kind` label noise at `rate` over `K` classes."
     check_int('K', K, minimum=2)
-    rate = _check_rate(rate)
+    rate = check_rate(rate)
     if kind not in NOISE_KINDS: raise ValueError(f"unknown noise kind {kind!r}: use one of {', '.join(NOISE_KINDS)}, or pass a matrix as T")
     I = np.eye(K)
     if kind == 'symmetric': return (1 - rate) * I + rate / (K - 1) * (1 - I)

@@ -16,8 +16,9 @@ from fastprogress.fastprogress import progress_bar
 from fastai.vision.all import (DataBlock, ImageBlock, CategoryBlock, TransformBlock, ColReader, ColSplitter, PILImage, PILImageBW, Resize,
                                Learner, ConvLayer, Flatten, CrossEntropyLossFlat, BCEWithLogitsLossFlat, get_image_files, set_seed, tensor)
 import fastai_ls
-from .losses import LabelSmoothingCEFlat, LabelSmoothingBCEFlat, _check_eps
-from .noise import add_label_noise, NOISE_KINDS, _check_rate
+from .core import check_eps, check_rate
+from .losses import LabelSmoothingCEFlat, LabelSmoothingBCEFlat
+from .noise import add_label_noise, NOISE_KINDS
 from .data import mnist_path, mnist_sample_path, digits_df
 from .callbacks import NoiseMonitor
 from .metrics import expected_calibration_error
@@ -124,7 +125,7 @@ def sweep(
     "Run the grid, appending each finished cell to `out/results.csv`; cells already there are skipped."
     for k in kinds:
         if k not in NOISE_KINDS: raise ValueError(f"unknown noise kind {k!r}: use one of {', '.join(NOISE_KINDS)}")
-    rates, eps = [_check_rate(r) for r in rates], [_check_eps(e) for e in eps]
+    rates, eps = [check_rate(r) for r in rates], [check_eps(e) for e in eps]
     df, kind = sweep_data(dataset, n_per_class)
     n_classes = df.label.nunique()
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
