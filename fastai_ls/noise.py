@@ -213,7 +213,9 @@ def training_noise(
     label_col:str|None=None, # Clean label column of the DataFrame; default from its `attrs`, or 'label'
 )->pd.DataFrame: # Columns: clean, given (vocab indices) and is_noisy, one row per training item
     "Clean and given label index, and corruption flag, of every item of `dls.train_ds`, in order."
-    items = dls.train_ds.items
+    record = getattr(dls.train_ds, 'noise', None)
+    if labeller is None and isinstance(record, pd.DataFrame): return record
+    items = getattr(dls.train_ds, 'items', None)
     if labeller is not None:
         info = labeller.df.set_index('item').loc[list(items)]
         clean, given, is_noisy = info['label'], info['noisy_label'], info['is_noisy']
