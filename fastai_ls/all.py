@@ -6,14 +6,19 @@
 __all__ = []
 
 # %% ../nbs/99_all.ipynb #4234c763
-import fastai_ls.losses, fastai_ls.noise, fastai_ls.data, fastai_ls.callbacks, fastai_ls.metrics, fastai_ls.sweep
+import fastai_ls.losses, fastai_ls.noise, fastai_ls.data, fastai_ls.dataloaders, fastai_ls.callbacks
+import fastai_ls.calibration, fastai_ls.mislabels, fastai_ls.learner, fastai_ls.sweep
 from .losses import *
 from .noise import *
 from .data import *
+from .dataloaders import *
 from .callbacks import *
-from .metrics import *
+from .calibration import *
+from .mislabels import *
+from .learner import *
 from .sweep import *
 
 # %% ../nbs/99_all.ipynb #da55fb77
-__all__ = [name for m in (fastai_ls.losses, fastai_ls.noise, fastai_ls.data, fastai_ls.callbacks, fastai_ls.metrics, fastai_ls.sweep)
-           for name in m.__all__] # the public names of every library module
+_modules = (fastai_ls.losses, fastai_ls.noise, fastai_ls.data, fastai_ls.dataloaders, fastai_ls.callbacks, fastai_ls.calibration,
+            fastai_ls.mislabels, fastai_ls.learner, fastai_ls.sweep)
+__all__ = [name for m in _modules for name in m.__all__] # the public names of every library module
