@@ -4,15 +4,15 @@
 
 # %% ../nbs/01_noise.ipynb #6c2a16d0
 from __future__ import annotations
-import warnings
+import numbers, warnings
 from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
-from .core import check_int, check_rate
+from .core import check_int, check_rate, check_seed
 
 # %% auto #0
-__all__ = ['NOISE_KINDS', 'CLASS_MAPS', 'check_noise_matrix', 'noise_matrix', 'NoisyLabels', 'inject_noise', 'add_label_noise',
-           'NoisyLabeller', 'training_noise']
+__all__ = ['NOISE_KINDS', 'CLASS_MAPS', 'MAX_MATRIX_BYTES', 'check_noise_matrix', 'noise_matrix', 'NoisyLabels', 'inject_noise',
+           'add_label_noise', 'NoisyLabeller', 'training_noise']
 
 # %% ../nbs/01_noise.ipynb #9dd6bc9c
 NOISE_KINDS = ('symmetric', 'uniform', 'pairflip', 'mnist', 'cifar10')
@@ -36,6 +36,14 @@ def check_noise_matrix(
     return T
 
 # %% ../nbs/01_noise.ipynb #4c1d79f5
+MAX_MATRIX_BYTES = 2**31 # Largest noise matrix `noise_matrix` builds (K = 16384); raise it if you have the memory
+
+def _size(n):
+    "`n` bytes in binary units, e.g. '7.28 TiB'."
+    for unit in ('B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'):
+        if n < 1024 or unit == 'PiB': return f'{n:.3g} {unit}'
+        n /= 1024
+
 def noise_matrix(
     K:int, # Number of classes
     rate:float, # Probability that a label is corrupted
@@ -44,11 +52,16 @@ def noise_matrix(
     "Transition matrix of `kind` label noise at `rate` over `K` classes."
     check_int('K', K, minimum=2)
     rate = check_rate(rate)
-    if kind not in NOISE_KINDS: raise ValueError(f"unknown noise kind {kind!r}: use one of {', '.join(NOISE_KINDS)}, or pass a matrix as T")
-    I = np.eye(K)
-    if kind == 'symmetric': return (1 - rate) * I + rate / (K - 1) * (1 - I)
-    if kind == 'uniform': return (1 - rate) * I + rate / K
-    dest = np.arange(K)
+    if kind not in NOISE_KINDS:
+        raise ValueError(f"unknown noise kind {kind!r}: use one of {', '.join(NOISE_KINDS)}, or pass a matrix as T")
+    if 8 * K * K > MAX_MATRIX_BYTES:
+        raise ValueError(f"a noise matrix over K={K} classes would need {_size(8 * K * K)} (K×K float64), more than "
+                         f"MAX_MATRIX_BYTES ({_size(MAX_MATRIX_BYTES)}); use fewer classes, or raise MAX_MATRIX_BYTES")
+    if kind in ('symmetric', 'uniform'):
+        T = np.full((K, K), rate / (K - 1) if kind == 'symmetric' else rate / K)
+        np.fill_diagonal(T, 1 - rate + (0 if kind == 'symmetric' else rate / K))
+        return T
+    I, dest = np.eye(K), np.arange(K)
     if kind == 'pairflip': dest = (dest + 1) % K
     else:
         if K != 10: raise ValueError(f"the {kind!r} map is defined for 10 classes, got K={K}")
@@ -74,23 +87,52 @@ class NoisyLabels:
         return f"NoisyLabels: {self.is_noisy.sum()} of {len(self.clean)} labels corrupted (rate {self.rate:.4f}) over {len(self.classes)} classes"
 
 # %% ../nbs/01_noise.ipynb #bf1f3411
-def _encode(labels, classes, K):
-    "Class indices of `labels`, and the classes array."
-    labels = np.asarray(labels)
-    if labels.ndim != 1: raise ValueError(f"labels must be one-dimensional, got shape {labels.shape}")
-    if np.issubdtype(labels.dtype, np.integer) and classes is None:
-        if K is None: K = int(labels.max()) + 1 if len(labels) else 2
-        if len(labels) and (labels.min() < 0 or labels.max() >= K):
-            raise ValueError(f"label {labels[(labels < 0) | (labels >= K)].tolist()[0]} is outside the classes [0, {K})")
-        return labels.astype(np.int64, copy=False), np.arange(K)
-    classes = np.unique(labels) if classes is None else np.asarray(classes)
-    order = np.argsort(classes, kind='stable')
-    pos = np.searchsorted(classes[order], labels)
-    pos = np.clip(pos, 0, len(classes) - 1)
-    codes = order[pos]
-    bad = classes[codes] != labels
-    if bad.any(): raise ValueError(f"label {labels[bad].tolist()[0]!r} is not one of the classes {classes.tolist()}")
-    return codes.astype(np.int64), classes
+def _item(a, i): return a[i:i+1].tolist()[0] # a plain Python value, for messages
+def _where(rows, i): return f'position {i}' if rows is None else f'row {_item(rows, i)!r}'
+def _show(a): return str(a[:10].tolist())[:-1] + (f', ... ({len(a)} classes)]' if len(a) > 10 else ']')
+def _key(v): return 'string' if isinstance(v, (str, bytes)) else 'number' if isinstance(v, numbers.Number) else type(v).__name__
+
+def _check_labels(
+    labels, # Labels as given
+    name:str='labels', # What they are, for messages
+    rows=None, # Row names, for messages; default positions
+)->np.ndarray: # `labels` as a 1-d array
+    "Refuse labels that are not 1-d, that hold a missing value, or that mix strings and numbers."
+    arr = np.asarray(labels if isinstance(labels, (np.ndarray, pd.Series, pd.Index)) else np.array(labels, dtype=object))
+    if arr.ndim != 1: raise ValueError(f"{name} must be one-dimensional, got shape {arr.shape}")
+    if arr.dtype.kind in 'fO' and len(na := np.flatnonzero(pd.isna(arr))):
+        raise ValueError(f"missing value ({_item(arr, na[0])!r}) at {_where(rows, na[0])} of {name}: "
+                         "every label must name a class; fill or drop the unlabelled items first")
+    if arr.dtype == object and pd.api.types.infer_dtype(arr) in ('mixed', 'mixed-integer'):
+        keys = [_key(v) for v in arr]
+        if (i := next((i for i, k in enumerate(keys) if k != keys[0]), None)) is not None:
+            raise ValueError(f"mixed {keys[0]}s and {keys[i]}s in {name} ({_item(arr, 0)!r} at {_where(rows, 0)}, "
+                             f"{_item(arr, i)!r} at {_where(rows, i)}): give every label the same type")
+    # a list of one type is converted as NumPy would (ints to int64, strings to str)
+    return arr if isinstance(labels, (np.ndarray, pd.Series, pd.Index)) else np.array(arr.tolist())
+
+def _classes(
+    labels:np.ndarray, # Labels checked by `_check_labels`
+    classes=None, # Classes as given, if any
+    kind:str='symmetric', # Noise kind
+    T=None, # Transition matrix, if given
+)->np.ndarray: # The classes, in the order of the rows of T
+    "`classes` if given (each once); else 0..9 for a class map on integer labels; else the sorted labels that occur."
+    if classes is None:
+        if T is None and kind in CLASS_MAPS and labels.dtype.kind in 'iu': return np.arange(10, dtype=labels.dtype)
+        return np.sort(pd.unique(labels))
+    classes = _check_labels(classes, 'classes')
+    if (dup := pd.Index(classes).duplicated()).any():
+        raise ValueError(f"classes must name each class once, but {_item(classes, np.argmax(dup))!r} appears more than once")
+    same = labels.dtype.kind in 'iu' and classes.dtype.kind in 'iu' and (classes.astype(labels.dtype) == classes).all()
+    return classes.astype(labels.dtype) if same else classes # integer noisy labels keep the dtype of the clean ones
+
+def _encode(labels, classes, rows=None)->np.ndarray:
+    "Index in `classes` of each label; a label outside `classes` is an error."
+    codes = pd.Index(classes).get_indexer(labels) # -1 where a label is not a class
+    if len(bad := np.flatnonzero(codes < 0)):
+        raise ValueError(f"label {_item(labels, bad[0])!r} at {_where(rows, bad[0])} is not one of the classes {_show(classes)}")
+    return codes.astype(np.int64, copy=False)
 
 def _warn_if_inverted(T, classes):
     off = T - np.diag(np.diag(T))
@@ -98,27 +140,34 @@ def _warn_if_inverted(T, classes):
     if len(rows):
         i = rows[0]; j = int(off[i].argmax()); names = classes.tolist()
         warnings.warn(f"this noise gives an item of class {names[i]!r} label {names[j]!r} with probability {T[i, j]:.3g}, "
-                      f"more than its true label ({T[i, i]:.3g}), for {len(rows)} of {len(T)} classes: a model that fits the noisy labels "
-                      "learns the wrong class, and clean accuracy can fall below chance", stacklevel=3)
+                      f"more than its true label ({T[i, i]:.3g}), for {len(rows)} of {len(T)} classes: a model that fits "
+                      "the noisy labels learns the wrong class, and clean accuracy can fall below chance", stacklevel=3)
 
 # %% ../nbs/01_noise.ipynb #a11bb736
 def inject_noise(
-    labels, # 1-d array of int class indices or of strings
+    labels, # 1-d array of class labels: integers, strings, ...
     rate:float|None=None, # Corruption rate; with `kind` it builds `T`
     kind:str='symmetric', # One of `NOISE_KINDS`, when `T` is not given
     T=None, # Transition matrix T[true, given]; replaces `rate` and `kind`
     seed:int=0, # Seed of the `numpy.random.Generator`
     exact:bool=False, # Corrupt exactly round((1-T[c,c]) * n_c) items of each class c
-    classes=None, # Class of each row of `T`; default sorted unique string labels, or range(K) for ints
+    classes=None, # Class of each row of `T`; default the sorted labels that occur
 )->NoisyLabels:
     "Corrupt a copy of `labels` with seeded noise; the clean labels are kept beside the noisy ones."
+    seed = check_seed(seed)
     if (rate is None) == (T is None): raise ValueError("give either rate (with kind) or a transition matrix T, not both or neither")
     if T is not None: T = check_noise_matrix(T)
-    K = len(T) if T is not None else (10 if kind in CLASS_MAPS else (len(classes) if classes is not None else None))
-    codes, classes = _encode(labels, classes, K)
+    labels = _check_labels(labels)
+    classes = _classes(labels, classes, kind, T)
+    if len(classes) < 2:
+        raise ValueError(f"noise needs at least 2 classes, but the labels hold {len(classes)} {_show(classes)}: "
+                         "pass classes= to name the others")
+    codes = _encode(labels, classes)
     symmetric = T is None and kind == 'symmetric'
-    if T is None: T = noise_matrix(max(len(classes), 2), rate, kind)
-    if len(T) != len(classes): raise ValueError(f"T has {len(T)} classes but the labels have {len(classes)}: pass classes= to say which is which")
+    if T is None: T = noise_matrix(len(classes), rate, kind)
+    if len(T) != len(classes):
+        raise ValueError(f"T has {len(T)} classes but the labels hold {len(classes)} {_show(classes)}: "
+                         "pass classes= to say which row of T is which class")
     _warn_if_inverted(T, classes)
     rng = np.random.default_rng(seed)
     flip_prob = 1 - np.diag(T)
@@ -127,7 +176,7 @@ def inject_noise(
         for c in range(len(T)):
             idx = np.flatnonzero(codes == c)
             flip[rng.choice(idx, size=int(round(flip_prob[c] * len(idx))), replace=False)] = True
-    elif (flip_prob == flip_prob[0]).all(): flip = rng.random(len(codes), dtype=np.float32) < flip_prob[0] # one rate for all classes
+    elif (flip_prob == flip_prob[0]).all(): flip = rng.random(len(codes), dtype=np.float32) < flip_prob[0] # one rate for all
     else: flip = rng.random(len(codes), dtype=np.float32) < flip_prob[codes]
     # new labels of the corrupted items, from the off-diagonal rows of T
     src, K = codes[flip], len(T)
@@ -136,19 +185,29 @@ def inject_noise(
         off = T - np.diag(np.diag(T))
         cum = np.cumsum(off / np.where(flip_prob > 0, flip_prob, 1)[:, None], 1)
         cum[flip_prob > 0, -1] = 1
-        dest = np.minimum(np.searchsorted((cum + np.arange(K)[:, None]).ravel(), rng.random(len(src)) + src, side='right') - src * K, K - 1)
+        edges = (cum + np.arange(K)[:, None]).ravel() # row c of cum, shifted to [c, c+1]
+        dest = np.minimum(np.searchsorted(edges, rng.random(len(src)) + src, side='right') - src * K, K - 1)
     noisy_codes = codes.copy()
     noisy_codes[flip] = dest
     is_noisy = noisy_codes != codes
     per_class = np.bincount(src[dest != src], minlength=K) / np.maximum(np.bincount(codes, minlength=K), 1)
-    labels = np.asarray(labels)
-    identity = np.issubdtype(labels.dtype, np.integer) and (classes == np.arange(K)).all()
-    noisy = noisy_codes.astype(labels.dtype, copy=False) if identity else classes[noisy_codes]
-    return NoisyLabels(noisy=noisy, clean=labels.copy(), is_noisy=is_noisy, T=T, classes=classes,
+    return NoisyLabels(noisy=classes[noisy_codes], clean=labels.copy(), is_noisy=is_noisy, T=T, classes=classes,
                        rate=float(is_noisy.mean()) if len(codes) else 0.,
                        rate_per_class=pd.Series(per_class, index=pd.Index(classes, name='class'), name='rate'))
 
 # %% ../nbs/01_noise.ipynb #2544bc84
+def _valid_mask(df, valid_col)->np.ndarray:
+    "`df[valid_col]` as a boolean array; anything but a boolean column without missing values is refused."
+    col = df[valid_col]
+    if not pd.api.types.is_bool_dtype(col.dtype):
+        raise ValueError(f"valid_col {valid_col!r} must be a boolean column (True for validation rows), but it has dtype "
+                         f"{col.dtype} and values such as {col.drop_duplicates().head(3).tolist()}: convert it explicitly and "
+                         f"check the result, e.g. df[{valid_col!r}] = df[{valid_col!r}].map({{'True': True, 'False': False}})")
+    if (na := col.isna().to_numpy()).any():
+        raise ValueError(f"valid_col {valid_col!r} is missing a value in {_where(df.index, np.argmax(na))}: "
+                         "say whether that row is for validation")
+    return col.to_numpy(bool)
+
 def add_label_noise(
     df:pd.DataFrame, # Source data; it is not modified
     label_col:str, # Column of clean labels
@@ -158,27 +217,28 @@ def add_label_noise(
     valid_col:str|None=None, # Boolean column marking validation rows, which stay clean
     T=None, # Transition matrix; replaces `rate` and `kind`
     exact:bool=False, # Exact per-class counts, as in `inject_noise`
+    classes=None, # Class of each row of `T`; default the sorted labels that occur in the whole column
 )->pd.DataFrame: # Copy of `df` with `noisy_<label_col>` and `is_noisy` added
     "Copy `df` with noisy training labels beside the clean ones; validation rows are never corrupted."
+    seed = check_seed(seed)
     for col in (label_col, valid_col):
-        if col is not None and col not in df.columns: raise ValueError(f"column {col!r} is not in the DataFrame; its columns are {list(df.columns)}")
+        if col is not None and col not in df.columns:
+            raise ValueError(f"column {col!r} is not in the DataFrame; its columns are {list(df.columns)}")
     noisy_col = f'noisy_{label_col}'
     for col in (noisy_col, 'is_noisy'):
-        if col in df.columns: raise ValueError(f"the DataFrame already has a {col!r} column; drop or rename it first, so that nothing is overwritten")
-    train = ~df[valid_col].astype(bool).to_numpy() if valid_col else np.ones(len(df), bool)
-    labels = df[label_col].to_numpy()
-    classes = None if np.issubdtype(labels.dtype, np.integer) else np.unique(labels)
-    K = None
-    if classes is None:
-        K = len(T) if T is not None else (10 if kind in CLASS_MAPS else int(labels.max()) + 1)
-        classes = np.arange(K)
+        if col in df.columns:
+            raise ValueError(f"the DataFrame already has a {col!r} column; drop or rename it first, so that nothing is overwritten")
+    train = ~_valid_mask(df, valid_col) if valid_col else np.ones(len(df), bool)
+    labels = _check_labels(df[label_col].to_numpy(), f'column {label_col!r}', df.index)
+    classes = _classes(labels, classes, kind, T) # from the whole column: a class seen only in validation keeps its row of T
+    _encode(labels, classes, df.index) # every row's label is a class, validation rows too
     nl = inject_noise(labels[train], rate=rate, kind=kind, T=T, seed=seed, exact=exact, classes=classes)
     out = df.copy()
     noisy = labels.copy()
     noisy[train] = nl.noisy
     out[noisy_col], out['is_noisy'] = noisy, noisy != labels
     out.attrs['label_noise'] = dict(label_col=label_col, rate=rate, kind=kind if T is None else 'matrix', seed=seed, exact=exact,
-                                    realised_rate=nl.rate, T=nl.T.tolist(), classes=list(nl.classes))
+                                    realised_rate=nl.rate, T=nl.T.tolist(), classes=nl.classes.tolist())
     return out
 
 # %% ../nbs/01_noise.ipynb #f352eade
@@ -194,9 +254,11 @@ class NoisyLabeller:
         T=None, # Transition matrix; replaces `rate` and `kind`
         exact:bool=False, # Exact per-class counts
     ):
+        check_seed(seed)
         items = list(items)
         valid = splitter(items)[1]
-        if sorted(valid) != sorted(splitter(items)[1]): raise ValueError("the splitter gives a different split each time: give it a seed, e.g. RandomSplitter(seed=42)")
+        if sorted(valid) != sorted(splitter(items)[1]):
+            raise ValueError("the splitter gives a different split each time: give it a seed, e.g. RandomSplitter(seed=42)")
         is_valid = np.zeros(len(items), bool); is_valid[list(valid)] = True
         df = pd.DataFrame({'item': items, 'label': [label_func(o) for o in items], 'is_valid': is_valid})
         self.df = add_label_noise(df, 'label', rate=rate, kind=kind, seed=seed, valid_col='is_valid', T=T, exact=exact)
