@@ -12,7 +12,7 @@ from .core import check_int, check_rate, check_seed
 
 # %% auto #0
 __all__ = ['NOISE_KINDS', 'CLASS_MAPS', 'MAX_MATRIX_BYTES', 'check_noise_matrix', 'noise_matrix', 'NoisyLabels', 'inject_noise',
-           'add_label_noise', 'NoisyLabeller', 'training_noise']
+           'inject_noise_df', 'add_label_noise', 'NoisyLabeller', 'training_noise']
 
 # %% ../nbs/01_noise.ipynb #9dd6bc9c
 NOISE_KINDS = ('symmetric', 'uniform', 'pairflip', 'mnist', 'cifar10')
@@ -79,12 +79,19 @@ class NoisyLabels:
     noisy:np.ndarray # Labels after corruption, same kind as the input
     clean:np.ndarray # The input labels, untouched
     is_noisy:np.ndarray # Boolean mask: noisy != clean
-    T:np.ndarray # Transition matrix T[true, given] the noise was drawn from
-    classes:np.ndarray # Class of each index of `T`
+    transition:np.ndarray # Transition matrix T[true, given] the noise was drawn from
+    classes:np.ndarray # Class of each row of `transition`
     rate:float # Realised fraction of corrupted labels
     rate_per_class:pd.Series # Realised fraction corrupted, per clean class
     def __repr__(self):
-        return f"NoisyLabels: {self.is_noisy.sum()} of {len(self.clean)} labels corrupted (rate {self.rate:.4f}) over {len(self.classes)} classes"
+        return (f"NoisyLabels: {self.is_noisy.sum()} of {len(self.clean)} labels corrupted (rate {self.rate:.4f}) "
+                f"over {len(self.classes)} classes")
+    @property
+    def T(self):
+        "Deprecated name of `transition`, kept for one release."
+        warnings.warn("NoisyLabels.T is renamed NoisyLabels.transition; T will be removed in the next release",
+                      FutureWarning, stacklevel=2)
+        return self.transition
 
 # %% ../nbs/01_noise.ipynb #bf1f3411
 def _item(a, i): return a[i:i+1].tolist()[0] # a plain Python value, for messages
@@ -191,7 +198,7 @@ def inject_noise(
     noisy_codes[flip] = dest
     is_noisy = noisy_codes != codes
     per_class = np.bincount(src[dest != src], minlength=K) / np.maximum(np.bincount(codes, minlength=K), 1)
-    return NoisyLabels(noisy=classes[noisy_codes], clean=labels.copy(), is_noisy=is_noisy, T=T, classes=classes,
+    return NoisyLabels(noisy=classes[noisy_codes], clean=labels.copy(), is_noisy=is_noisy, transition=T, classes=classes,
                        rate=float(is_noisy.mean()) if len(codes) else 0.,
                        rate_per_class=pd.Series(per_class, index=pd.Index(classes, name='class'), name='rate'))
 
@@ -208,7 +215,7 @@ def _valid_mask(df, valid_col)->np.ndarray:
                          "say whether that row is for validation")
     return col.to_numpy(bool)
 
-def add_label_noise(
+def inject_noise_df(
     df:pd.DataFrame, # Source data; it is not modified
     label_col:str, # Column of clean labels
     rate:float|None=None, # Corruption rate (with `kind`)
@@ -238,8 +245,14 @@ def add_label_noise(
     noisy[train] = nl.noisy
     out[noisy_col], out['is_noisy'] = noisy, noisy != labels
     out.attrs['label_noise'] = dict(label_col=label_col, rate=rate, kind=kind if T is None else 'matrix', seed=seed, exact=exact,
-                                    realised_rate=nl.rate, T=nl.T.tolist(), classes=nl.classes.tolist())
+                                    realised_rate=nl.rate, T=nl.transition.tolist(), classes=nl.classes.tolist())
     return out
+
+def add_label_noise(*args, **kwargs)->pd.DataFrame:
+    "Deprecated name of `inject_noise_df`, kept for one release."
+    warnings.warn("add_label_noise is renamed inject_noise_df; the old name will be removed in the next release",
+                  FutureWarning, stacklevel=2)
+    return inject_noise_df(*args, **kwargs)
 
 # %% ../nbs/01_noise.ipynb #f352eade
 class NoisyLabeller:
@@ -261,7 +274,7 @@ class NoisyLabeller:
             raise ValueError("the splitter gives a different split each time: give it a seed, e.g. RandomSplitter(seed=42)")
         is_valid = np.zeros(len(items), bool); is_valid[list(valid)] = True
         df = pd.DataFrame({'item': items, 'label': [label_func(o) for o in items], 'is_valid': is_valid})
-        self.df = add_label_noise(df, 'label', rate=rate, kind=kind, seed=seed, valid_col='is_valid', T=T, exact=exact)
+        self.df = inject_noise_df(df, 'label', rate=rate, kind=kind, seed=seed, valid_col='is_valid', T=T, exact=exact)
         self._noisy = dict(zip(self.df['item'], self.df['noisy_label']))
 
     def __call__(self, item):
@@ -270,7 +283,7 @@ class NoisyLabeller:
 
 # %% ../nbs/01_noise.ipynb #d930b2c2
 def training_noise(
-    dls, # fastai `DataLoaders` built from an `add_label_noise` DataFrame or with a `NoisyLabeller`
+    dls, # fastai `DataLoaders` built from an `inject_noise_df` DataFrame or with a `NoisyLabeller`
     labeller:NoisyLabeller|None=None, # The `NoisyLabeller` used as `get_y`, if any
     label_col:str|None=None, # Clean label column of the DataFrame; default from its `attrs`, or 'label'
 )->pd.DataFrame: # Columns: clean, given (vocab indices) and is_noisy, one row per training item
@@ -284,7 +297,7 @@ def training_noise(
     elif isinstance(items, pd.DataFrame) and 'is_noisy' in items.columns:
         label_col = label_col or items.attrs.get('label_noise', {}).get('label_col', 'label')
         clean, given, is_noisy = items[label_col], items[f'noisy_{label_col}'], items['is_noisy']
-    else: raise ValueError("these DataLoaders carry no noise record: build them from add_label_noise's DataFrame, or pass the NoisyLabeller used as get_y")
+    else: raise ValueError("these DataLoaders carry no noise record: build them from inject_noise_df's DataFrame, or pass the NoisyLabeller used as get_y")
     o2i = dls.vocab.o2i
     to_idx = lambda s: np.array([o2i[v] if v in o2i else o2i[str(v)] for v in s])
     return pd.DataFrame({'clean': to_idx(clean), 'given': to_idx(given), 'is_noisy': np.asarray(is_noisy, bool)})
