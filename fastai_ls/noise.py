@@ -109,7 +109,7 @@ def _check_labels(
     rows=None, # Row names, for messages; default positions
 )->np.ndarray: # `labels` as a 1-d array
     "Refuse labels that are not 1-d, that hold a missing value, or that mix strings and numbers."
-    is_array = isinstance(labels, (np.ndarray, pd.Series, pd.Index))
+    is_array = hasattr(labels, '__array__') # an array, Series, tensor, ...
     arr = np.asarray(labels) if is_array else np.array(labels, dtype=object) # a list keeps its Python types
     if arr.ndim != 1: raise ValueError(f"{name} must be one-dimensional, got shape {arr.shape}")
     if arr.dtype.kind in 'fO' and len(na := np.flatnonzero(pd.isna(arr))):
