@@ -16,7 +16,8 @@ from .data import ImageArrays, image_arrays
 
 # %% auto #0
 __all__ = ['SETTING_COLS', 'CELL_COLS', 'MEASURE_COLS', 'RESULT_COLS', 'PRESETS', 'loss_name', 'train_cell', 'settings_hash',
-           'append_result', 'read_results', 'summary_table', 'plot_sweep', 'sweep', 'fastai_ls_sweep']
+           'append_result', 'read_results', 'summary_table', 'plot_sweep', 'sweep', 'memorisation_curves',
+           'plot_memorisation', 'fastai_ls_sweep']
 
 # %% ../nbs/06_sweep.ipynb #f07dd0f0
 def loss_name(
@@ -37,18 +38,21 @@ def train_cell(
     lr:float=1e-2, # Peak learning rate
     bs:int=256, # Batch size
     allow_negative:bool=False, # Accept negative eps
+    every:int|None=None, # Measure memorisation every `every` epochs; default: after the last only
+    n_items:int|None=None, # Measure memorisation on this many training images (a seeded subset); None: all
     cbs=None, # Extra callbacks for the fit (the sweep's progress bar)
-)->dict: # test_acc, ece, nll, memorised, train_s
+)->dict: # test_acc, ece, nll, memorised, train_s, and the memorisation curve
     "Train `small_cnn` on `data` with `kind` noise at `rate` and smoothing `eps`; measure it on the clean test split."
     from fastai_ls.learner import noisy_learner, clean_metrics, SkipValidation
     from fastai_ls.callbacks import NoiseMonitor
     start = time.perf_counter()
     learn = noisy_learner(data, rate=rate, kind=kind, eps=eps, seed=seed, bs=bs, allow_negative=allow_negative,
-                          cbs=NoiseMonitor(every=epochs, seed=seed))
+                          cbs=NoiseMonitor(every=every or epochs, n_items=n_items, seed=seed))
     with learn.no_bar(), learn.no_logging():
         learn.fit_one_cycle(epochs, lr, cbs=[SkipValidation(), *(cbs or [])])
         measures = clean_metrics(learn)
-    return {**measures, 'memorised': learn.noise_monitor.memorised, 'train_s': time.perf_counter() - start}
+    return {**measures, 'memorised': learn.noise_monitor.memorised, 'train_s': time.perf_counter() - start,
+            'curve': learn.noise_monitor.df}
 
 # %% ../nbs/06_sweep.ipynb #797ddad4
 SETTING_COLS = ['dataset', 'n_per_class', 'epochs', 'lr', 'bs', 'model', 'data_path']
@@ -174,7 +178,7 @@ def plot_sweep(
 # %% ../nbs/06_sweep.ipynb #797ddad5
 PRESETS = {
     'default': dict(dataset='mnist', kinds=('symmetric',), rates=(0., 0.4, 0.6), eps=(0., 0.1, 0.3), seeds=(0, 1, 2),
-                    n_per_class=1000, epochs=15, lr=1e-2, bs=256),
+                    n_per_class=1200, epochs=15, lr=1e-2, bs=256),
     'paper': dict(dataset='mnist', kinds=('symmetric', 'pairflip'), rates=(0., 0.2, 0.4, 0.6), eps=(0., 0.1, 0.3, 0.6),
                   seeds=(0, 1, 2, 3, 4), n_per_class=None, epochs=40, lr=1e-2, bs=256),
 } # the settings of `sweep` and `fastai_ls_sweep`; 'paper' is sized for a GPU
@@ -220,7 +224,7 @@ def sweep(
     lr:float=PRESETS['default']['lr'], # Peak learning rate of the one-cycle schedule
     bs:int=PRESETS['default']['bs'], # Batch size
     allow_negative:bool=False, # Accept negative eps (negative smoothing)
-    out:str|Path='sweep_results', # Folder of results.csv and the plots
+    out:str|Path|None='sweep_results', # Folder of results.csv and the plots; None keeps the results in memory only
     show_all:bool=False, # Return (and plot) every result in `out`, not only this grid's
 )->pd.DataFrame: # The results of the requested grid (all of `out` with `show_all`)
     "Run the grid, writing each finished cell to `out/results.csv` at once; cells already there under the same settings are skipped."
@@ -230,6 +234,7 @@ def sweep(
     seeds = _as_list('seeds', seeds, check_seed)
     check_int('n_per_class', n_per_class, allow_none=True); check_int('epochs', epochs); check_int('bs', bs)
     lr = check_positive('lr', lr)
+    if out is None: return _run_grid(dataset, kinds, rates, eps, seeds, n_per_class, epochs, lr, bs, allow_negative, None, show_all)
     out = Path(out)
     if out.exists() and not out.is_dir(): raise ValueError(f"--out {str(out)!r} is a file; give a folder")
     try: out.mkdir(parents=True, exist_ok=True)
@@ -239,19 +244,25 @@ def sweep(
     try: return _run_grid(dataset, kinds, rates, eps, seeds, n_per_class, epochs, lr, bs, allow_negative, out, show_all)
     finally: lock.release()
 
-def _run_grid(dataset, kinds, rates, eps, seeds, n_per_class, epochs, lr, bs, allow_negative, out, show_all):
-    csv_path = out/'results.csv'
-    done = read_results(csv_path)
-    data = image_arrays(dataset, n_per_class)
+def _settings(dataset, n_per_class, epochs, lr, bs):
     name = str(Path(dataset).resolve()) if Path(dataset).is_dir() else str(dataset)
-    settings = dict(dataset=name, n_per_class=n_per_class or 0, epochs=epochs, lr=lr, bs=bs, model='small_cnn(16,32,64)',
-                    data_path='in-memory')
+    return dict(dataset=name, n_per_class=n_per_class or 0, epochs=epochs, lr=lr, bs=bs, model='small_cnn(16,32,64)', data_path='in-memory')
+
+def _run_grid(dataset, kinds, rates, eps, seeds, n_per_class, epochs, lr, bs, allow_negative, out, show_all):
+    csv_path = None if out is None else out/'results.csv'
+    done = read_results(csv_path) if out is not None else pd.DataFrame(columns=RESULT_COLS)
+    data = image_arrays(dataset, n_per_class)
+    settings = _settings(dataset, n_per_class, epochs, lr, bs)
     key = settings_hash(settings)
     have = {(k, float(r), float(e), int(s)) for k, r, e, s in done[done.settings == key][['kind', 'rate', 'eps', 'seed']].itertuples(index=False)}
     grid = [(k, r, e, s) for s in seeds for k in kinds for r in rates for e in eps]
     todo = [g for g in grid if g not in have]
-    print(f"{name}: {len(grid)} cells, {len(grid) - len(todo)} already in {csv_path}, {len(todo)} to run", flush=True)
-    if todo: _train_cells(todo, data, settings, key, epochs, lr, bs, allow_negative, csv_path)
+    where = f"already in {csv_path}" if out is not None else "kept in memory"
+    print(f"{settings['dataset']}: {len(grid)} cells, {len(grid) - len(todo)} {where}, {len(todo)} to run", flush=True)
+    rows = []
+    record = rows.append if out is None else (lambda row: append_result(csv_path, row))
+    if todo: _train_cells(todo, data, settings, key, epochs, lr, bs, allow_negative, record)
+    if out is None: return pd.DataFrame(rows, columns=RESULT_COLS[:-1])
     results = read_results(csv_path)
     if not show_all:
         want = set(grid)
@@ -265,9 +276,15 @@ def _run_grid(dataset, kinds, rates, eps, seeds, n_per_class, epochs, lr, bs, al
         plt.close(fig)
     return results
 
-def _train_cells(todo, data, settings, key, epochs, lr, bs, allow_negative, csv_path):
+def _row(settings, key, data, k, r, e, s, res):
+    "One line of results.csv for a finished cell."
     import torch, fastai_ls
     from fastai.torch_core import default_device
+    return {'settings': key, **settings, 'kind': k, 'rate': r, 'loss': loss_name(data.c, e), 'eps': e, 'seed': s,
+            **{c: res[c] for c in MEASURE_COLS}, 'fastai_ls': fastai_ls.__version__, 'torch': torch.__version__,
+            'device': str(default_device()), 'finished': datetime.now(timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')}
+
+def _train_cells(todo, data, settings, key, epochs, lr, bs, allow_negative, record):
     tty = sys.stdout.isatty()
     if tty:
         from fastprogress.fastprogress import master_bar
@@ -277,9 +294,7 @@ def _train_cells(todo, data, settings, key, epochs, lr, bs, allow_negative, csv_
     for i, (k, r, e, s) in enumerate(todo):
         cbs = [_cell_bar(mb, epochs)] if tty else None
         res = train_cell(data, k, r, e, seed=s, epochs=epochs, lr=lr, bs=bs, allow_negative=allow_negative, cbs=cbs)
-        append_result(csv_path, {'settings': key, **settings, 'kind': k, 'rate': r, 'loss': loss_name(data.c, e), 'eps': e, 'seed': s,
-                                 **res, 'fastai_ls': fastai_ls.__version__, 'torch': torch.__version__, 'device': str(default_device()),
-                                 'finished': datetime.now(timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')})
+        record(_row(settings, key, data, k, r, e, s, res))
         left = (time.perf_counter() - start) / (i + 1) * (len(todo) - i - 1)
         mem = '' if math.isnan(res['memorised']) else f", memorised {res['memorised']:.3f}"
         msg = (f"[{i + 1:>{width}}/{len(todo)}] {k} rate {r:g} eps {e:g} seed {s}: test accuracy {res['test_acc']:.4f}{mem}, "
@@ -289,6 +304,58 @@ def _train_cells(todo, data, settings, key, epochs, lr, bs, allow_negative, csv_
             mb.write(msg)
         else: print(msg, flush=True)
     if tty: mb.on_iter_end(); print(flush=True)
+
+# %% ../nbs/06_sweep.ipynb #c3d5e7f9
+def memorisation_curves(
+    dataset:str|Path|ImageArrays, # A dataset name or folder for `image_arrays`, or an `ImageArrays`
+    kind:str='symmetric', # Noise kind
+    rate:float=0.4, # Noise rate
+    eps=(0., 0.3), # Smoothing values to compare; 0 is the unsmoothed baseline
+    seeds=(0, 1, 2), # Seeds
+    n_per_class:int|None=1200, # Training images per class; None keeps all
+    epochs:int=15, # Epochs per cell
+    lr:float=1e-2, # Peak learning rate
+    bs:int=256, # Batch size
+    n_items:int|None=2000, # Training images on which memorisation is measured each epoch; None: all
+    allow_negative:bool=False, # Accept negative eps
+)->tuple: # (curves: one row per cell, epoch and subset; results: one row per cell, as `sweep` returns them)
+    "Train each smoothing and seed with `NoiseMonitor` measuring every epoch; return the curves and the final measures."
+    _check_kind(kind); check_rate(rate)
+    eps = _as_list('eps', eps, lambda e: check_eps(e, allow_negative)); seeds = _as_list('seeds', seeds, check_seed)
+    check_int('epochs', epochs); check_int('bs', bs); lr = check_positive('lr', lr)
+    data = dataset.subset(n_per_class) if isinstance(dataset, ImageArrays) else image_arrays(dataset, n_per_class)
+    settings = _settings(dataset.name if isinstance(dataset, ImageArrays) else dataset, n_per_class, epochs, lr, bs)
+    curves, rows = [], []
+    for s in seeds:
+        for e in eps:
+            res = train_cell(data, kind, rate, e, seed=s, epochs=epochs, lr=lr, bs=bs, allow_negative=allow_negative, every=1, n_items=n_items)
+            curves.append(res['curve'].assign(loss=loss_name(data.c, e), eps=e, seed=s))
+            rows.append(_row(settings, settings_hash(settings), data, kind, rate, e, s, res))
+            print(f"eps {e:g} seed {s}: test accuracy {res['test_acc']:.4f}, memorised {res['memorised']:.3f}, {res['train_s']:.0f} s", flush=True)
+    return pd.concat(curves, ignore_index=True), pd.DataFrame(rows, columns=RESULT_COLS[:-1])
+
+def plot_memorisation(
+    curves:pd.DataFrame, # The curves of `memorisation_curves`
+    title:str|None=None, # Title of the figure
+):
+    "On the corrupted training images, the given (wrong) label and the clean label predicted, epoch by epoch: mean and 95% band."
+    import matplotlib.pyplot as plt
+    c = curves[curves.subset == 'corrupted']
+    fig, axs = plt.subplots(1, 2, figsize=(11, 3.8), sharey=True)
+    for ax, col, label in ((axs[0], 'acc_given', 'memorised: predicts the given (wrong) label'),
+                           (axs[1], 'acc_clean', 'predicts the clean label')):
+        for e, d in c.groupby('eps'):
+            g = d.groupby('epoch')[col]
+            mean, half = g.mean(), g.agg(_interval).fillna(0)
+            name = 'cross entropy' if e == 0 else f'smoothing eps={e:g}'
+            line, = ax.plot(mean.index + 1, mean, marker='o', ms=3, label=name)
+            ax.fill_between(mean.index + 1, mean - half, mean + half, color=line.get_color(), alpha=0.2)
+        ax.set(xlabel='epoch', title=f'corrupted training images: {label}', ylim=(0, 1))
+        ax.title.set_fontsize(9); ax.grid(alpha=0.3)
+    axs[0].set_ylabel('fraction'); axs[0].legend(fontsize=8)
+    fig.suptitle(title or f"mean over {c.seed.nunique()} seeds, 95% band", fontsize=10)
+    fig.tight_layout()
+    return fig
 
 # %% ../nbs/06_sweep.ipynb #ef301dd6
 def _parse_list(s, what, conv, example):
