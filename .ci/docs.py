@@ -57,7 +57,7 @@ def process_notebooks(nbs, n_workers=2):
     jobs.sort(key=lambda j: -Path(j[0]).stat().st_size)
     shares = [jobs[i::n_workers] for i in range(n_workers) if jobs[i::n_workers]]
     workers = [subprocess.Popen([sys.executable, __file__, '--proc', json.dumps(s)], cwd=root) for s in shares]
-    if any(w.wait() for w in workers): sys.exit("docs: nbdev's processing of a notebook failed (see above)")
+    if any([w.wait() for w in workers]): sys.exit("docs: nbdev's processing of a notebook failed (see above)")
     return sorted(Path(dst) for _, dst in jobs)
 
 def _proc_worker(share):
