@@ -95,6 +95,16 @@ def _fence(text, cls='nb-output'):
     ticks = '````' if '```' in text else '```'
     return f"{ticks} {{.text .{cls}}}\n{text.rstrip()}\n{ticks}"
 
+def _links(md, cfg, pages, html=False):
+    "Links to this site's pages become relative (checked by MkDocs and the browser); links to notebooks go to their pages."
+    base = re.escape(cfg['doc_host'].rstrip('/') + '/' + cfg['doc_baseurl'].strip('/')) + '/'
+    md = re.sub(base + r'([\w.-]+)\.html', (r'\1.html' if html else r'\1.md'), md)
+    def nb_link(m):
+        page = pages.get(m.group(2))
+        if page and html: page = Path(page).with_suffix('.html').name
+        return f"{m.group(1)}{page}" if page else m.group(0)
+    return re.sub(r'(\]\(|href=")(?:\./)?([\w.-]+)\.ipynb', nb_link, md)
+
 class Page:
     "One processed notebook, rendered to Markdown."
     def __init__(self, proc_nb, cfg, pages):
@@ -114,14 +124,7 @@ class Page:
             if c['cell_type'] == 'raw' and s.startswith('---'): return yaml.safe_load(s.strip('-\n')) or {}
         return {}
 
-    def links(self, md, html=False):
-        "Links to this site's pages become relative (checked by MkDocs and the browser), notebooks become their pages."
-        base = re.escape(self.cfg['doc_host'].rstrip('/') + '/' + self.cfg['doc_baseurl'].strip('/')) + '/'
-        md = re.sub(base + r'([\w.-]+)\.html', (r'\1.html' if html else r'\1.md'), md)
-        def nb_link(m):
-            page = self.pages.get(m.group(2))
-            return f"{m.group(1)}{page if page else m.group(2) + '.ipynb'}" if page else m.group(0)
-        return re.sub(r'(\]\(|href=")(?:\./)?([\w.-]+)\.ipynb', nb_link, md)
+    def links(self, md, html=False): return _links(md, self.cfg, self.pages, html)
 
     def _image(self, data, mime):
         ext = {'image/png': 'png', 'image/jpeg': 'jpg', 'image/svg+xml': 'svg', 'image/gif': 'gif'}[mime]
@@ -246,7 +249,8 @@ def build_sources(procs, cfg):
         (src_dir/rel).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(f, src_dir/rel)
         if f.suffix == '.md' and len(rel.parts) == 1:
-            text = f.read_text()
+            text = _links(f.read_text(), cfg, nb_pages)
+            (src_dir/rel).write_text(text)
             manifest.append(dict(page=rel.with_suffix('.html').as_posix(), md=rel.as_posix(), title=_md_title(text, f.stem),
                                  kind='page', source=f"nbs/{rel.as_posix()}", images=_n_images(text)))
     # MathJax 3, from the django-static-mathjax wheel: the combined TeX-to-HTML component, its fonts, its extensions
