@@ -6,6 +6,7 @@
 __all__ = []
 
 # %% ../nbs/99_all.ipynb #4234c763
+import fastai_ls.core # first: it silences a warning that importing fastai would print
 import fastai_ls.losses, fastai_ls.noise, fastai_ls.data, fastai_ls.dataloaders, fastai_ls.callbacks
 import fastai_ls.calibration, fastai_ls.mislabels, fastai_ls.learner, fastai_ls.sweep
 from .losses import *
