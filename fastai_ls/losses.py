@@ -4,13 +4,15 @@
 
 # %% ../nbs/00_losses.ipynb #8cefa201
 from __future__ import annotations
+import numbers
 import numpy as np
 import torch
 import torch.nn.functional as F
+import torch.autograd.forward_ad as fwAD
 from torch import Tensor, nn
 from fastcore.meta import delegates
 from fastai.losses import BaseLoss
-from .core import check_eps, check_reduction, SmoothingEps
+from .core import check_eps, check_int, check_reduction, SmoothingEps
 
 # %% auto #0
 __all__ = ['NATIVE_BELOW', 'smooth_binary_targets', 'remap', 'smooth_one_hot', 'label_smoothing_ce', 'LabelSmoothingCE',
@@ -58,90 +60,155 @@ def smooth_one_hot(
     y = _check_labels(y, K)
     return (1 - eps) * (np.arange(K) == y[..., None]) + eps / K
 
+# %% ../nbs/00_losses.ipynb #6e0b1c25
+# the test that `autograd.Function.apply` itself makes; torch has no public one
+_functorch_active = getattr(torch._C, '_are_functorch_transforms_active', lambda: False)
+
+def _traced()->bool:
+    "Whether `torch.compile` or a `torch.func` transform is tracing, so that no check may read a tensor's values."
+    return torch.compiler.is_compiling() or _functorch_active()
+
 # %% ../nbs/00_losses.ipynb #5c0643ea
 class _LabelSmoothingCEFunction(torch.autograd.Function):
-    "Closed-form label-smoothing cross entropy on (N, K) logits; the softmax kept from forward becomes the gradient."
+    "Closed-form label-smoothing cross entropy on (N, K) logits; the softmax it keeps becomes the gradient."
     @staticmethod
-    def forward(ctx, x, y, eps, weight, reduction, ignore_index):
-        K = x.shape[1]
-        keep = y != ignore_index
-        yk = torch.where(keep, y, 0)
+    def forward(ctx, x, y, eps, weight, reduction, ignore_index, in_place=True):
+        K, drop = x.shape[1], y == ignore_index
+        yk = y.masked_fill(drop, 0)
         p = torch.softmax(x, 1)
         lse = x.amax(1) - p.amax(1).log()
-        xy = x.gather(1, yk[:, None]).squeeze(1)
-        if weight is None:
-            wy = keep.to(x.dtype)
-            loss = (lse - (1 - eps) * xy - (eps / K) * x.sum(1)) * wy
-        else:
-            wy = weight[yk] * keep
-            loss = (1 - eps) * wy * (lse - xy) + (eps / K) * (weight.sum() * lse - x @ weight) * keep
+        wy = (~drop).to(x.dtype) if weight is None else weight[yk].masked_fill(drop, 0)
+        nll = (wy * (lse - x.gather(1, yk[:, None]).squeeze(1))).masked_fill(drop, 0)
         denom = wy.sum() if reduction == 'mean' else None
-        ctx.probs = p if ctx.needs_input_grad[0] else None
-        ctx.save_for_backward(yk, wy, keep, weight, denom)
-        ctx.eps, ctx.reduction = eps, reduction
-        if reduction == 'none': return loss
-        return loss.sum() if reduction == 'sum' else loss.sum() / denom
+        red = {'none': lambda v: v, 'sum': torch.sum, 'mean': lambda v: v.sum() / denom}[reduction]
+        loss = red(nll)
+        if eps != 0: # torch leaves the uniform term out at eps = 0, so that a logit of -inf stays harmless
+            smooth = (K * lse - x.sum(1)) if weight is None else (weight.sum() * lse - x @ weight)
+            loss = (1 - eps) * loss + (eps / K) * red(smooth.masked_fill(drop, 0))
+        ctx.set_materialize_grads(False) # the softmax output gets no gradient unless a second-order graph uses it
+        ctx.save_for_backward(yk, wy, drop, weight, denom, p)
+        ctx.eps, ctx.reduction, ctx.in_place, ctx.spent = eps, reduction, in_place, False
+        return loss, p
 
     @staticmethod
-    @torch.autograd.function.once_differentiable
-    def backward(ctx, grad):
-        p, ctx.probs = ctx.probs, None
-        if p is None: raise RuntimeError("LabelSmoothingCE can run backward only once per forward (it reuses its softmax buffer as the gradient).")
-        yk, wy, keep, weight, denom = ctx.saved_tensors
-        N, K = p.shape
-        eps = ctx.eps
-        g = grad if ctx.reduction == 'none' else (grad if ctx.reduction == 'sum' else grad / denom).expand(N)
-        g = g * keep
-        if weight is None:
-            p.sub_(eps / K).mul_(g[:, None])
-            p.scatter_add_(1, yk[:, None], (-(1 - eps) * g)[:, None])
-        else:
-            p.mul_((g * ((1 - eps) * wy + eps * weight.sum() / K))[:, None])
-            p.addr_(g, weight, alpha=-eps / K)
-            p.scatter_add_(1, yk[:, None], (-(1 - eps) * wy * g)[:, None])
-        return p, None, None, None, None, None
+    def backward(ctx, grad, grad_p):
+        if ctx.spent:
+            raise RuntimeError("LabelSmoothingCE turned its softmax into the gradient in place, so it can run backward "
+                               "only once per forward: compute the loss again, or use create_graph=True")
+        yk, wy, drop, weight, denom, p = ctx.saved_tensors
+        gx = None
+        if grad is not None:
+            g = grad if ctx.reduction == 'none' else (grad if ctx.reduction == 'sum' else grad / denom).expand(len(yk))
+            g = g.masked_fill(drop, 0) # ignored rows get no gradient, even when a mean over no rows divides by 0
+            # grad mode is on in a backward pass only under create_graph=True: then keep the softmax, and build a graph
+            in_place = ctx.in_place and grad_p is None and not torch.is_grad_enabled()
+            gx = _ce_grad(p if in_place else p.clone(), g, yk, wy, weight, ctx.eps)
+            ctx.spent = in_place
+        if grad_p is not None: # softmax backward, for second-order gradients
+            gs = p * (grad_p - (grad_p * p).sum(1, keepdim=True))
+            gx = gs if gx is None else gx + gs
+        return gx, None, None, None, None, None, None
+
+def _ce_grad(p, g, yk, wy, weight, eps):
+    "Turn the softmax `p` into the gradient in place: g·(w_y(1-eps)(p - one_hot(y)) + eps/K·Σ_c w_c(p - one_hot(c)))."
+    K = p.shape[1]
+    if weight is None:
+        p.sub_(eps / K).mul_(g[:, None])
+        return p.scatter_add_(1, yk[:, None], (-(1 - eps) * g)[:, None])
+    p.mul_((g * ((1 - eps) * wy + eps / K * weight.sum()))[:, None]).addr_(g, weight, alpha=-eps / K)
+    return p.scatter_add_(1, yk[:, None], (-(1 - eps) * wy * g)[:, None])
 
 # %% ../nbs/00_losses.ipynb #b4602803
 NATIVE_BELOW = 2**17 # Below this many logits (on the CPU), torch's native path is faster
 
-def _check_ce_args(x, y, weight, ignore_index):
-    "Raise a `ValueError` naming what is wrong with cross-entropy arguments."
+def _check_ignore_index(ignore_index):
+    "Raise a `ValueError` unless `ignore_index` is an integer."
+    if isinstance(ignore_index, bool) or not isinstance(ignore_index, numbers.Integral):
+        raise ValueError(f"ignore_index must be an integer, got {ignore_index!r}")
+    return int(ignore_index)
+
+def _check_weight(weight, K=None):
+    "Raise a `ValueError` unless `weight` is a tensor of finite class weights (of shape (K,), if `K` is given)."
+    if not isinstance(weight, Tensor):
+        raise ValueError(f"weight must be a tensor of class weights, got {type(weight).__name__}")
+    if K is not None and weight.shape != (K,):
+        raise ValueError(f"weight must have shape ({K},), one per class, got {tuple(weight.shape)}")
+    if not _traced() and not torch.isfinite(weight).all():
+        i = (~torch.isfinite(weight)).nonzero()[0].item()
+        raise ValueError(f"weight must hold finite numbers, got {weight.reshape(-1)[i].item()} for class {i}")
+    return weight
+
+def _check_ce_args(x, y, weight, reduction, ignore_index, values=True):
+    "Raise a `ValueError` naming what is wrong with `label_smoothing_ce`'s arguments; read the targets if `values`."
+    if not isinstance(x, Tensor): raise ValueError(f"input must be a tensor of logits, got {type(x).__name__}")
+    if not isinstance(y, Tensor): raise ValueError(f"target must be a tensor of class indices, got {type(y).__name__}")
+    if not x.is_floating_point(): raise ValueError(f"input must hold floating-point logits, got dtype {x.dtype}")
+    if x.ndim == 0: raise ValueError("input must have shape (K,), (N, K) or (N, K, d1, ...), got a 0-d tensor")
+    if y.is_floating_point():
+        raise ValueError(f"target must hold class indices, got {y.dtype} values of shape {tuple(y.shape)}; "
+                         "for probability targets, use SoftTargetCE")
+    if y.dtype not in (torch.int64, torch.uint8):
+        raise ValueError(f"target must hold class indices of dtype torch.int64 (or torch.uint8, as in torch), "
+                         f"got {y.dtype}; convert them with .long()")
     want = x.shape[:1] + x.shape[2:] if x.ndim > 1 else torch.Size([])
-    if y.shape != want: raise ValueError(f"target shape {tuple(y.shape)} does not match input shape {tuple(x.shape)}: expected class indices of shape {tuple(want)}")
+    if y.shape != want:
+        raise ValueError(f"target shape {tuple(y.shape)} does not match input shape {tuple(x.shape)}: "
+                         f"expected class indices of shape {tuple(want)}")
+    check_reduction(reduction)
+    _check_ignore_index(ignore_index)
     K = x.shape[1] if x.ndim > 1 else x.shape[0]
-    if weight is not None and weight.shape != (K,): raise ValueError(f"weight must have shape ({K},), one per class, got {tuple(weight.shape)}")
-    if y.is_floating_point(): raise ValueError(f"targets must be integer class indices, got dtype {y.dtype}")
-    bad = (y != ignore_index) & ((y < 0) | (y >= K))
-    if bad.any():
-        raise ValueError(f"target class {y[bad][0].item()} is outside [0, {K}) for K={K} classes; targets must be class indices or ignore_index={ignore_index}")
+    if weight is not None: _check_weight(weight, K)
+    if values:
+        bad = (y != ignore_index) & ((y < 0) | (y >= K))
+        if bad.any():
+            raise ValueError(f"target class {y[bad][0].item()} is outside [0, {K}) for K={K} classes; "
+                             f"targets must be class indices or ignore_index={ignore_index}")
+
+def _torch_ce(x, y, eps, weight, reduction, ignore_index):
+    "Torch's own loss; a negative `eps` as the mix (1-eps)·loss(eps=0) + eps·loss(eps=1), since torch refuses eps < 0."
+    ce = lambda ls: F.cross_entropy(x, y, weight, ignore_index=ignore_index, reduction=reduction, label_smoothing=ls)
+    return ce(eps) if eps >= 0 else (1 - eps) * ce(0.) + eps * ce(1.)
 
 # %% ../nbs/00_losses.ipynb #38b1e802
+_FULL = (torch.float32, torch.float64)
+
 def label_smoothing_ce(
     input:Tensor, # Logits of shape (N, K) or (N, K, d1, ...), or (K,)
-    target:Tensor, # Class indices of shape (N,) or (N, d1, ...), or ()
+    target:Tensor, # Class indices of shape (N,) or (N, d1, ...), or (), of dtype int64 (or uint8)
     eps:float=0.1, # Smoothing: eps/K goes to every class, the true one included
     weight:Tensor|None=None, # Class weights of shape (K,)
     reduction:str='mean', # 'mean', 'sum' or 'none'
     ignore_index:int=-100, # Target value that is ignored
     allow_negative:bool=False, # Accept eps in [-1, 0): negative label smoothing
 )->Tensor:
-    "Same result and gradient as `F.cross_entropy(input, target, weight, ignore_index=ignore_index, reduction=reduction, label_smoothing=eps)`, with one N×K tensor."
-    eps, reduction = check_eps(eps, allow_negative), check_reduction(reduction)
-    x = input.float() if input.dtype in (torch.float16, torch.bfloat16) else input
+    "`F.cross_entropy(input, target, weight, ignore_index, reduction=..., label_smoothing=eps)` with one N×K tensor."
+    if not (type(eps) is float and 0 <= eps < 1): eps = check_eps(eps, allow_negative)
+    if weight is not None: _check_weight(weight)
+    return _label_smoothing_ce(input, target, eps, weight, reduction, ignore_index)
+
+def _label_smoothing_ce(x, y, eps, weight, reduction, ignore_index):
+    "`label_smoothing_ce` once `eps` and the values of `weight` are checked."
+    try: # the fast path: torch's own kernel, with the checks run only if torch refuses the arguments
+        if (x.is_cpu and y.dtype is torch.int64 and x.dtype in _FULL and (weight is None or weight.dtype is x.dtype)
+            and eps >= 0 and x.numel() < NATIVE_BELOW):
+            return F.cross_entropy(x, y, weight, ignore_index=ignore_index, reduction=reduction, label_smoothing=eps)
+    except Exception:
+        _check_ce_args(x, y, weight, reduction, ignore_index)
+        raise
+    traced = _traced()
+    _check_ce_args(x, y, weight, reduction, ignore_index, values=not traced)
+    if x.dtype in (torch.float16, torch.bfloat16): x = x.float()
     if weight is not None: weight = weight.to(x)
-    if x.numel() < NATIVE_BELOW and x.device.type == 'cpu' and eps >= 0 and not target.is_floating_point():
-        try: return F.cross_entropy(x, target, weight=weight, ignore_index=ignore_index, reduction=reduction, label_smoothing=eps)
-        except (IndexError, RuntimeError, ValueError):
-            _check_ce_args(x, target, weight, ignore_index)
-            raise
-    _check_ce_args(x, target, weight, ignore_index)
-    y = target.long()
+    if (traced or fwAD.unpack_dual(x).tangent is not None or (weight is not None and weight.requires_grad)
+        or (eps >= 0 and x.is_cpu and x.numel() < NATIVE_BELOW)):
+        return _torch_ce(x, y, eps, weight, reduction, ignore_index)
+    shape, y = y.shape, y.long()
     if x.ndim == 1: x, y = x[None], y.reshape(1)
     K = x.shape[1]
     if x.ndim > 2: x, y = x.movedim(1, -1).reshape(-1, K), y.reshape(-1)
     with torch.autocast(x.device.type, enabled=False):
-        loss = _LabelSmoothingCEFunction.apply(x, y, eps, weight, reduction, ignore_index)
-    return loss.reshape(target.shape) if reduction == 'none' else loss
+        loss, _ = _LabelSmoothingCEFunction.apply(x, y, eps, weight, reduction, ignore_index)
+    return loss.reshape(shape) if reduction == 'none' else loss
 
 # %% ../nbs/00_losses.ipynb #fd4d2715
 class LabelSmoothingCE(nn.Module):
@@ -156,21 +223,39 @@ class LabelSmoothingCE(nn.Module):
     ):
         super().__init__()
         self.allow_negative = allow_negative
-        self.eps, self.reduction, self.ignore_index = eps, check_reduction(reduction), ignore_index
-        self.register_buffer('weight', None if weight is None else torch.as_tensor(weight, dtype=torch.float32))
+        self.eps, self.reduction, self.ignore_index = eps, check_reduction(reduction), _check_ignore_index(ignore_index)
+        if weight is not None: weight = _check_weight(torch.as_tensor(weight, dtype=torch.float32))
+        self.register_buffer('weight', weight)
 
     eps = SmoothingEps()
 
     def forward(self, input:Tensor, target:Tensor)->Tensor:
-        return label_smoothing_ce(input, target, self.eps, self.weight, check_reduction(self.reduction), self.ignore_index, self.allow_negative)
+        "Loss of logits `input` against class indices `target`."
+        return _label_smoothing_ce(input, target, self.eps, self.weight, self.reduction, self.ignore_index)
 
-    def activation(self, x:Tensor)->Tensor: return F.softmax(x, dim=-1)
-    def decodes(self, x:Tensor)->Tensor: return x.argmax(dim=-1)
-    def extra_repr(self): return f"eps={self.eps}, reduction={self.reduction!r}, ignore_index={self.ignore_index}" + (", allow_negative=True" if self.allow_negative else "")
+    def activation(self, x:Tensor)->Tensor:
+        "Softmax over the last axis: the probabilities `get_preds` returns."
+        return F.softmax(x, dim=-1)
+    def decodes(self, x:Tensor)->Tensor:
+        "Predicted class: the argmax over the last axis."
+        return x.argmax(dim=-1)
+    def extra_repr(self):
+        return (f"eps={self.eps}, reduction={self.reduction!r}, ignore_index={self.ignore_index}"
+                + (", allow_negative=True" if self.allow_negative else ""))
+
+# %% ../nbs/00_losses.ipynb #2f8e61a4
+class _SmoothingFlat(BaseLoss):
+    "`BaseLoss` for the smoothing losses: `eps` reaches the wrapped loss, and `torch.compile` can trace the call."
+    eps = property(lambda self: self.func.eps, lambda self, v: setattr(self.func, 'eps', v), doc="The loss's smoothing")
+
+    def _contiguous(self, x):
+        "As `BaseLoss._contiguous`, without the cast to `TensorBase` while `torch.compile` traces the call."
+        if isinstance(x, Tensor) and torch.compiler.is_compiling(): return x.transpose(self.axis, -1).contiguous()
+        return super()._contiguous(x)
 
 # %% ../nbs/00_losses.ipynb #cc1421da
 @delegates(LabelSmoothingCE)
-class LabelSmoothingCEFlat(BaseLoss):
+class LabelSmoothingCEFlat(_SmoothingFlat):
     "Same as `LabelSmoothingCE`, but flattens input and target."
     y_int = True # Targets are class indices (for fastai's MixUp and CutMix)
     def __init__(self,
@@ -179,10 +264,12 @@ class LabelSmoothingCEFlat(BaseLoss):
         **kwargs
     ): super().__init__(LabelSmoothingCE, *args, axis=axis, **kwargs)
 
-    eps = property(lambda self: self.func.eps, lambda self, v: setattr(self.func, 'eps', v), doc="Smoothing of the wrapped loss")
-
-    def activation(self, x:Tensor)->Tensor: return F.softmax(x, dim=self.axis)
-    def decodes(self, x:Tensor)->Tensor: return x.argmax(dim=self.axis)
+    def activation(self, x:Tensor)->Tensor:
+        "Softmax over `axis`: the probabilities `get_preds` returns."
+        return F.softmax(x, dim=self.axis)
+    def decodes(self, x:Tensor)->Tensor:
+        "Predicted class: the argmax over `axis`."
+        return x.argmax(dim=self.axis)
 
 # %% ../nbs/00_losses.ipynb #8293850a
 class LabelSmoothingBCE(nn.Module):
@@ -214,7 +301,7 @@ class LabelSmoothingBCE(nn.Module):
 
 # %% ../nbs/00_losses.ipynb #41accd02
 @delegates(LabelSmoothingBCE)
-class LabelSmoothingBCEFlat(BaseLoss):
+class LabelSmoothingBCEFlat(_SmoothingFlat):
     "Same as `LabelSmoothingBCE`, but flattens input and target; for binary and multi-label targets."
     def __init__(self,
         *args,
@@ -233,10 +320,12 @@ class LabelSmoothingBCEFlat(BaseLoss):
             raise ValueError(f"target shape {tuple(targ.shape)} must equal input shape {tuple(inp.shape)}: one 0/1 target per logit")
         return super().__call__(inp, targ, **kwargs)
 
-    eps = property(lambda self: self.func.eps, lambda self, v: setattr(self.func, 'eps', v), doc="Smoothing of the wrapped loss")
-
-    def activation(self, x:Tensor)->Tensor: return torch.sigmoid(x)
-    def decodes(self, x:Tensor)->Tensor: return x > self.thresh
+    def activation(self, x:Tensor)->Tensor:
+        "Sigmoid: the probability of each label."
+        return torch.sigmoid(x)
+    def decodes(self, x:Tensor)->Tensor:
+        "Predicted labels: the probabilities above `thresh`."
+        return x > self.thresh
 
 # %% ../nbs/00_losses.ipynb #600a6023
 class SoftTargetCE(nn.Module):
