@@ -271,6 +271,35 @@ class LabelSmoothingCEFlat(_SmoothingFlat):
         "Predicted class: the argmax over `axis`."
         return x.argmax(dim=self.axis)
 
+# %% ../nbs/00_losses.ipynb #7a3e9c51
+class _LabelSmoothingBCEFunction(torch.autograd.Function):
+    "Smoothed BCE with logits, summed or averaged, without the smoothed targets; the sigmoid it keeps is the gradient."
+    @staticmethod
+    def forward(ctx, x, y, eps, reduction):
+        s = torch.sigmoid(x)
+        log_sig_abs = (s - 0.5).abs_().add_(0.5).log_().sum() # Σ log σ(|x|), finite for any x
+        yx = torch.dot(x.reshape(-1), y.reshape(-1))
+        loss = x.clamp(min=0).sum() - log_sig_abs - (1 - eps) * yx - eps / 2 * x.sum() # Σ softplus(x) - t·x
+        ctx.save_for_backward(x, y, s)
+        ctx.eps, ctx.reduction = eps, reduction
+        return loss / x.numel() if reduction == 'mean' else loss
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y, s = ctx.saved_tensors
+        eps, g = ctx.eps, grad / x.numel() if ctx.reduction == 'mean' else grad
+        if torch.is_grad_enabled(): gx = (torch.sigmoid(x) - (1 - eps) * y - eps / 2) * g # create_graph: differentiable
+        else: gx = torch.sub(s, y, alpha=1 - eps).sub_(eps / 2).mul_(g) # (σ(x) - t)·g
+        return gx, None, None, None
+
+def _check_bce_targets(target):
+    "Raise a `ValueError` unless every target is in [0, 1]: one pass of `aminmax`, none for bool targets."
+    if target.dtype is torch.bool or not target.numel() or _traced(): return
+    lo, hi = torch.aminmax(target)
+    if lo >= 0 and hi <= 1: return # false for nan too
+    bad = target[~((target >= 0) & (target <= 1))][0].item()
+    raise ValueError(f"targets must be in [0, 1] (0/1 labels, or probabilities such as MixUp's), got {bad}")
+
 # %% ../nbs/00_losses.ipynb #8293850a
 class LabelSmoothingBCE(nn.Module):
     "Binary cross entropy with logits against targets smoothed to `y*(1-eps) + eps/2`."
@@ -282,21 +311,33 @@ class LabelSmoothingBCE(nn.Module):
     ):
         super().__init__()
         self.eps, self.reduction = eps, check_reduction(reduction)
-        self.register_buffer('weight', None if weight is None else torch.as_tensor(weight, dtype=torch.float32))
-        self.register_buffer('pos_weight', None if pos_weight is None else torch.as_tensor(pos_weight, dtype=torch.float32))
+        as_buffer = lambda w: None if w is None else torch.as_tensor(w, dtype=torch.float32)
+        self.register_buffer('weight', as_buffer(weight))
+        self.register_buffer('pos_weight', as_buffer(pos_weight))
 
     eps = SmoothingEps()
 
     def forward(self, input:Tensor, target:Tensor)->Tensor:
+        "Loss of logits `input` against 0/1 (or probability) `target` of the same shape."
         if input.shape != target.shape:
-            raise ValueError(f"target shape {tuple(target.shape)} must equal input shape {tuple(input.shape)}: one 0/1 target per logit")
+            raise ValueError(f"target shape {tuple(target.shape)} must equal input shape {tuple(input.shape)}: "
+                             "one 0/1 target per logit")
+        _check_bce_targets(target)
         if input.dtype in (torch.float16, torch.bfloat16): input = input.float()
-        target = target.to(input.dtype)
-        target = torch.add(torch.tensor(self.eps / 2, dtype=input.dtype, device=input.device), target, alpha=1 - self.eps) # y*(1-eps) + eps/2
-        return F.binary_cross_entropy_with_logits(input, target, self.weight, pos_weight=self.pos_weight, reduction=check_reduction(self.reduction))
+        eps, reduction, target = self.eps, check_reduction(self.reduction), target.to(input.dtype)
+        if (eps > 0 and reduction != 'none' and self.weight is None and self.pos_weight is None
+            and not target.requires_grad and not _traced() and fwAD.unpack_dual(input).tangent is None):
+            return _LabelSmoothingBCEFunction.apply(input, target, eps, reduction)
+        target = torch.add(torch.tensor(eps / 2, dtype=input.dtype, device=input.device), target, alpha=1 - eps)
+        return F.binary_cross_entropy_with_logits(input, target, self.weight, pos_weight=self.pos_weight,
+                                                  reduction=reduction)
 
-    def activation(self, x:Tensor)->Tensor: return torch.sigmoid(x)
-    def decodes(self, x:Tensor)->Tensor: return x > 0.5
+    def activation(self, x:Tensor)->Tensor:
+        "Sigmoid: the probability of each label."
+        return torch.sigmoid(x)
+    def decodes(self, x:Tensor)->Tensor:
+        "Predicted labels: the probabilities above 0.5."
+        return x > 0.5
     def extra_repr(self): return f"eps={self.eps}, reduction={self.reduction!r}"
 
 # %% ../nbs/00_losses.ipynb #41accd02
@@ -317,7 +358,8 @@ class LabelSmoothingBCEFlat(_SmoothingFlat):
 
     def __call__(self, inp, targ, **kwargs):
         if inp.shape != targ.shape:
-            raise ValueError(f"target shape {tuple(targ.shape)} must equal input shape {tuple(inp.shape)}: one 0/1 target per logit")
+            raise ValueError(f"target shape {tuple(targ.shape)} must equal input shape {tuple(inp.shape)}: "
+                             "one 0/1 target per logit")
         return super().__call__(inp, targ, **kwargs)
 
     def activation(self, x:Tensor)->Tensor:
