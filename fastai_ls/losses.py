@@ -34,6 +34,8 @@ def smooth_binary_targets(
 
 # %% ../nbs/00_losses.ipynb #18a3086b
 def _check_labels(y, K):
+    "Check `K` and the labels `y`, and return the labels as an array."
+    K = check_int('K', K)
     y = np.asarray(y)
     if not np.issubdtype(y.dtype, np.integer): raise ValueError(f"class labels must be integers, got dtype {y.dtype}")
     bad = (y < 0) | (y >= K)
@@ -44,20 +46,20 @@ def _check_labels(y, K):
 def remap(
     y, # Integer class indices in [0, K)
     K:int, # Number of classes
-    eps:float=0.1, # Value put on every wrong class
+    eps:float=0.1, # Value put on every wrong class, in [0, 1)
 )->np.ndarray: # Array of shape `y.shape + (K,)`
     "One-hot encode `y` with `1-eps` on the true class and `eps` on every other class (the lesson's recipe)."
-    y = _check_labels(y, K)
+    y, eps = _check_labels(y, K), check_eps(eps)
     return np.where(np.arange(K) == y[..., None], 1 - eps, eps)
 
 # %% ../nbs/00_losses.ipynb #2d3990e3
 def smooth_one_hot(
     y, # Integer class indices in [0, K)
     K:int, # Number of classes
-    eps:float=0.1, # Mass spread uniformly over all K classes
+    eps:float=0.1, # Mass spread uniformly over all K classes, in [0, 1)
 )->np.ndarray: # Array of shape `y.shape + (K,)` whose rows sum to 1
     "Normalised smoothed targets $(1-\\varepsilon)\\cdot$one_hot$+\\varepsilon/K$, as used by torch, fastai and Keras."
-    y = _check_labels(y, K)
+    y, eps = _check_labels(y, K), check_eps(eps)
     return (1 - eps) * (np.arange(K) == y[..., None]) + eps / K
 
 # %% ../nbs/00_losses.ipynb #6e0b1c25
@@ -369,6 +371,21 @@ class LabelSmoothingBCEFlat(_SmoothingFlat):
         "Predicted labels: the probabilities above `thresh`."
         return x > self.thresh
 
+# %% ../nbs/00_losses.ipynb #0d7b4e6c
+def _check_probabilities(q, dim):
+    "Raise a `ValueError` unless `q` holds probabilities along `dim`: a minimum and row sums, two passes."
+    if not q.numel() or _traced(): return
+    tol = 1e-3 if q.dtype in _FULL else 3e-2
+    s = q.sum(dim, dtype=torch.float32 if q.dtype not in _FULL else None)
+    smin, smax = torch.aminmax(s)
+    if q.amin() >= 0 and smin >= 1 - tol and smax <= 1 + tol: return # false for nan too
+    bad = q[~(q >= 0)]
+    if len(bad): raise ValueError(f"probability targets must be >= 0, got {bad[0].item()}")
+    at = (~((s - 1).abs() <= tol)).nonzero()[0].tolist() if s.ndim else [] # the first bad row
+    where = '' if not at else f" at {tuple(at) if len(at) > 1 else at[0]}"
+    raise ValueError(f"probability targets must sum to 1 over the classes (within {tol}), "
+                     f"got {s[tuple(at)].item()}{where}")
+
 # %% ../nbs/00_losses.ipynb #600a6023
 class SoftTargetCE(nn.Module):
     "Cross entropy with class-index targets or (N, K) probability targets."
@@ -380,9 +397,18 @@ class SoftTargetCE(nn.Module):
         self.reduction = check_reduction(reduction)
 
     def forward(self, input:Tensor, target:Tensor)->Tensor:
-        if target.is_floating_point() and target.shape != input.shape:
-            raise ValueError(f"probability targets must have the shape of the logits {tuple(input.shape)}, got {tuple(target.shape)}")
-        return F.cross_entropy(input, target if target.is_floating_point() else target.long(), reduction=check_reduction(self.reduction))
+        "Loss of logits `input` against class indices, or against probabilities of the logits' shape."
+        reduction = check_reduction(self.reduction)
+        if not target.is_floating_point(): return F.cross_entropy(input, target.long(), reduction=reduction)
+        if target.shape != input.shape:
+            raise ValueError(f"probability targets must have the shape of the logits {tuple(input.shape)}, "
+                             f"got {tuple(target.shape)}")
+        _check_probabilities(target, 1 if target.ndim > 1 else 0)
+        return F.cross_entropy(input, target, reduction=reduction)
 
-    def activation(self, x:Tensor)->Tensor: return F.softmax(x, dim=-1)
-    def decodes(self, x:Tensor)->Tensor: return x.argmax(dim=-1)
+    def activation(self, x:Tensor)->Tensor:
+        "Softmax over the last axis: the probabilities `get_preds` returns."
+        return F.softmax(x, dim=-1)
+    def decodes(self, x:Tensor)->Tensor:
+        "Predicted class: the argmax over the last axis."
+        return x.argmax(dim=-1)
