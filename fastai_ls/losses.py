@@ -372,15 +372,17 @@ class LabelSmoothingBCEFlat(_SmoothingFlat):
         return x > self.thresh
 
 # %% ../nbs/00_losses.ipynb #0d7b4e6c
-def _check_probabilities(q, dim):
-    "Raise a `ValueError` unless `q` holds probabilities along `dim`: a minimum and row sums, two passes."
+def _check_probabilities(q, dim, allow_negative=False):
+    "Raise a `ValueError` unless `q` holds probabilities along `dim` (negative ones too, if allowed): two passes."
     if not q.numel() or _traced(): return
     tol = 1e-3 if q.dtype in _FULL else 3e-2
     s = q.sum(dim, dtype=torch.float32 if q.dtype not in _FULL else None)
     smin, smax = torch.aminmax(s)
-    if q.amin() >= 0 and smin >= 1 - tol and smax <= 1 + tol: return # false for nan too
-    bad = q[~(q >= 0)]
-    if len(bad): raise ValueError(f"probability targets must be >= 0, got {bad[0].item()}")
+    if (allow_negative or q.amin() >= 0) and smin >= 1 - tol and smax <= 1 + tol: return # false for nan too
+    bad = q[~(q >= 0)] if not allow_negative else []
+    if len(bad):
+        raise ValueError(f"probability targets must be >= 0, got {bad[0].item()}; targets smoothed with a negative eps "
+                         "need SoftTargetCE(allow_negative=True)")
     at = (~((s - 1).abs() <= tol)).nonzero()[0].tolist() if s.ndim else [] # the first bad row
     where = '' if not at else f" at {tuple(at) if len(at) > 1 else at[0]}"
     raise ValueError(f"probability targets must sum to 1 over the classes (within {tol}), "
@@ -392,9 +394,10 @@ class SoftTargetCE(nn.Module):
     y_int = True # hard targets are class indices, so MixUp and CutMix mix the losses
     def __init__(self,
         reduction:str='mean', # 'mean', 'sum' or 'none'
+        allow_negative:bool=False, # Accept the negative targets of negative label smoothing
     ):
         super().__init__()
-        self.reduction = check_reduction(reduction)
+        self.reduction, self.allow_negative = check_reduction(reduction), allow_negative
 
     def forward(self, input:Tensor, target:Tensor)->Tensor:
         "Loss of logits `input` against class indices, or against probabilities of the logits' shape."
@@ -403,7 +406,7 @@ class SoftTargetCE(nn.Module):
         if target.shape != input.shape:
             raise ValueError(f"probability targets must have the shape of the logits {tuple(input.shape)}, "
                              f"got {tuple(target.shape)}")
-        _check_probabilities(target, 1 if target.ndim > 1 else 0)
+        _check_probabilities(target, 1 if target.ndim > 1 else 0, self.allow_negative)
         return F.cross_entropy(input, target, reduction=reduction)
 
     def activation(self, x:Tensor)->Tensor:
