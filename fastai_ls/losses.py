@@ -278,11 +278,12 @@ class _LabelSmoothingBCEFunction(torch.autograd.Function):
     "Smoothed BCE with logits, summed or averaged, without the smoothed targets; the sigmoid it keeps is the gradient."
     @staticmethod
     def forward(ctx, x, y, eps, reduction):
-        s, a = torch.sigmoid(x), eps / 2
-        sig_abs = torch.rsub(s, 1.)
-        torch.maximum(sig_abs, s, out=sig_abs) # σ(|x|), in [1/2, 1] for any x
+        a = eps / 2
         relu_minus_ax = (1 - a) * F.leaky_relu(x, -a / (1 - a)).sum() # Σ max(x, 0) - a·x
         yx = torch.dot(x.reshape(-1), y.reshape(-1))
+        s = torch.sigmoid(x)
+        sig_abs = torch.rsub(s, 1.)
+        torch.maximum(sig_abs, s, out=sig_abs) # σ(|x|), in [1/2, 1] for any x
         loss = relu_minus_ax - sig_abs.log_().sum() - (1 - eps) * yx # Σ softplus(x) - t·x
         ctx.save_for_backward(x, y, s)
         ctx.eps, ctx.reduction = eps, reduction
