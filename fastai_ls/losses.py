@@ -212,8 +212,19 @@ def _label_smoothing_ce(x, y, eps, weight, reduction, ignore_index):
         loss, _ = _LabelSmoothingCEFunction.apply(x, y, eps, weight, reduction, ignore_index)
     return loss.reshape(shape) if reduction == 'none' else loss
 
+# %% ../nbs/00_losses.ipynb #4c2b8e1d
+class _ClassAxis:
+    "`activation` and `decodes` of a loss over classes on `axis`, for `get_preds` and `predict`."
+    axis = -1 # Class axis
+    def activation(self, x:Tensor)->Tensor:
+        "Softmax over the class axis: the probabilities `get_preds` returns."
+        return F.softmax(x, dim=self.axis)
+    def decodes(self, x:Tensor)->Tensor:
+        "Predicted class: the argmax over the class axis."
+        return x.argmax(dim=self.axis)
+
 # %% ../nbs/00_losses.ipynb #fd4d2715
-class LabelSmoothingCE(nn.Module):
+class LabelSmoothingCE(_ClassAxis, nn.Module):
     "Label-smoothing cross entropy with the exact semantics of `nn.CrossEntropyLoss(label_smoothing=eps)`."
     y_int = True # Targets are class indices (for fastai's MixUp and CutMix)
     def __init__(self,
@@ -235,12 +246,6 @@ class LabelSmoothingCE(nn.Module):
         "Loss of logits `input` against class indices `target`."
         return _label_smoothing_ce(input, target, self.eps, self.weight, self.reduction, self.ignore_index)
 
-    def activation(self, x:Tensor)->Tensor:
-        "Softmax over the last axis: the probabilities `get_preds` returns."
-        return F.softmax(x, dim=-1)
-    def decodes(self, x:Tensor)->Tensor:
-        "Predicted class: the argmax over the last axis."
-        return x.argmax(dim=-1)
     def extra_repr(self):
         return (f"eps={self.eps}, reduction={self.reduction!r}, ignore_index={self.ignore_index}"
                 + (", allow_negative=True" if self.allow_negative else ""))
@@ -257,7 +262,7 @@ class _SmoothingFlat(BaseLoss):
 
 # %% ../nbs/00_losses.ipynb #cc1421da
 @delegates(LabelSmoothingCE)
-class LabelSmoothingCEFlat(_SmoothingFlat):
+class LabelSmoothingCEFlat(_ClassAxis, _SmoothingFlat):
     "Same as `LabelSmoothingCE`, but flattens input and target."
     y_int = True # Targets are class indices (for fastai's MixUp and CutMix)
     def __init__(self,
@@ -265,13 +270,6 @@ class LabelSmoothingCEFlat(_SmoothingFlat):
         axis:int=-1, # Class axis
         **kwargs
     ): super().__init__(LabelSmoothingCE, *args, axis=axis, **kwargs)
-
-    def activation(self, x:Tensor)->Tensor:
-        "Softmax over `axis`: the probabilities `get_preds` returns."
-        return F.softmax(x, dim=self.axis)
-    def decodes(self, x:Tensor)->Tensor:
-        "Predicted class: the argmax over `axis`."
-        return x.argmax(dim=self.axis)
 
 # %% ../nbs/00_losses.ipynb #7a3e9c51
 class _LabelSmoothingBCEFunction(torch.autograd.Function):
@@ -393,7 +391,7 @@ def _check_probabilities(q, dim, allow_negative=False):
                      f"got {s[tuple(at)].item()}{where}")
 
 # %% ../nbs/00_losses.ipynb #600a6023
-class SoftTargetCE(nn.Module):
+class SoftTargetCE(_ClassAxis, nn.Module):
     "Cross entropy with class-index targets or (N, K) probability targets."
     y_int = True # hard targets are class indices, so MixUp and CutMix mix the losses
     def __init__(self,
@@ -412,10 +410,3 @@ class SoftTargetCE(nn.Module):
                              f"got {tuple(target.shape)}")
         _check_probabilities(target, 1 if target.ndim > 1 else 0, self.allow_negative)
         return F.cross_entropy(input, target, reduction=reduction)
-
-    def activation(self, x:Tensor)->Tensor:
-        "Softmax over the last axis: the probabilities `get_preds` returns."
-        return F.softmax(x, dim=-1)
-    def decodes(self, x:Tensor)->Tensor:
-        "Predicted class: the argmax over the last axis."
-        return x.argmax(dim=-1)
