@@ -136,7 +136,7 @@ def _check_weight(weight, K=None):
     if K is not None and weight.shape != (K,):
         raise ValueError(f"weight must have shape ({K},), one per class, got {tuple(weight.shape)}")
     if not _traced() and not torch.isfinite(weight).all():
-        i = (~torch.isfinite(weight)).nonzero()[0].item()
+        i = (~torch.isfinite(weight.reshape(-1))).nonzero()[0].item()
         raise ValueError(f"weight must hold finite numbers, got {weight.reshape(-1)[i].item()} for class {i}")
     return weight
 
@@ -195,7 +195,7 @@ def _label_smoothing_ce(x, y, eps, weight, reduction, ignore_index):
             and eps >= 0 and x.numel() < NATIVE_BELOW):
             return F.cross_entropy(x, y, weight, ignore_index=ignore_index, reduction=reduction, label_smoothing=eps)
     except Exception:
-        _check_ce_args(x, y, weight, reduction, ignore_index)
+        _check_ce_args(x, y, weight, reduction, ignore_index, values=not _traced())
         raise
     traced = _traced()
     _check_ce_args(x, y, weight, reduction, ignore_index, values=not traced)
@@ -273,7 +273,7 @@ class LabelSmoothingCEFlat(_ClassAxis, _SmoothingFlat):
 
 # %% ../nbs/00_losses.ipynb #7a3e9c51
 class _LabelSmoothingBCEFunction(torch.autograd.Function):
-    "Smoothed BCE with logits, summed or averaged, without the smoothed targets; the sigmoid it keeps is the gradient."
+    "Smoothed BCE with logits, summed or averaged, without the smoothed targets; it keeps the sigmoid for the gradient."
     @staticmethod
     def forward(ctx, x, y, eps, reduction):
         a = eps / 2
