@@ -6,13 +6,13 @@
 from __future__ import annotations
 import numbers
 import numpy as np
+from .core import check_eps, check_int, check_reduction, SmoothingEps # first: see core
 import torch
 import torch.nn.functional as F
 import torch.autograd.forward_ad as fwAD
 from torch import Tensor, nn
 from fastcore.meta import delegates
 from fastai.losses import BaseLoss
-from .core import check_eps, check_int, check_reduction, SmoothingEps
 
 # %% auto #0
 __all__ = ['NATIVE_BELOW', 'smooth_binary_targets', 'remap', 'smooth_one_hot', 'label_smoothing_ce', 'LabelSmoothingCE',
