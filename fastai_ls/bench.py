@@ -165,7 +165,7 @@ def _bare_epoch(x, y, bs, lr, threads, seed):
     from fastai_ls.learner import small_cnn
     from fastai_ls.dataloaders import image_stats
     torch.set_num_threads(threads); torch.manual_seed(seed)
-    model, steps = small_cnn(10), len(x) // bs
+    model, steps = small_cnn(10).to(memory_format=torch.channels_last), len(x) // bs # as `noisy_learner` trains it
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps)
     (mean,), (std,) = image_stats(x.numpy())
@@ -219,7 +219,7 @@ def _bare_epoch_from_dl(dl, bs, lr, threads, seed, stats=None):
     import torch, torch.nn.functional as F
     from fastai_ls.learner import small_cnn
     torch.set_num_threads(threads); torch.manual_seed(seed)
-    model = small_cnn(10)
+    model = small_cnn(10).to(memory_format=torch.channels_last)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=len(dl))
     start, images = time.perf_counter(), 0
