@@ -58,21 +58,22 @@ def measure(learn):
     "What the package computes from a trained `Learner`: predictions, ranking, temperature, clean metrics."
     dls = learn.dls
     probs, targs = learn.get_preds()
-    ranked = learn.dls.test_dl(dls.train_ds.new(np.arange(1001)), with_labels=True) # 1001 items: the last batch is topped up
+    ranked = dls.test_dl(dls.train_ds.new(np.arange(1001)), with_labels=True) # 1001 items: the last batch is topped up
     issues = find_label_issues(learn, dl=ranked)
     return {'preds': probs.tolist(), 'targs': targs.tolist(), 'valid_y': dls.valid_ds.y.tolist(),
             'issues_idx': issues.idx.tolist(), 'issues_score': issues.score.tolist(),
             'temperature': TemperatureScaler().fit(learn).temperature, 'clean': clean_metrics(learn)}
 
 digits = digits_arrays()
-even_odd = ImageArrays(digits.x_train, digits.y_train % 2, digits.x_valid, digits.y_valid % 2, ['even', 'odd'], 'digits, even or odd')
+even_odd = ImageArrays(digits.x_train, digits.y_train % 2, digits.x_valid, digits.y_valid % 2, ['even', 'odd'])
 dev = dict(device='cpu')
 results = [
     run('ce', noisy_dls(digits, rate=0.3, bs=bs, **dev), partial(mlp, 10), LabelSmoothingCEFlat(0.1),
         [EpsScheduler(SchedLin(0.2, 0.05)), NoiseMonitor(n_items=1001)], [accuracy, ECE()], 2, after=measure),
     run('soft', noisy_dls(digits, rate=0.3, bs=bs, seed=1, **dev), partial(mlp, 10), SoftTargetCE(),
         [LabelSmoothingCallback(0.1), EpsScheduler(SchedCos(0.1, 0.)), NoiseMonitor()], [accuracy, ECE()], 1),
-    run('bce', noisy_dls(even_odd, rate=0.2, bs=bs, **dev), lambda: nn.Sequential(mlp(1), nn.Flatten(0)), LabelSmoothingBCEFlat(0.1),
+    run('bce', noisy_dls(even_odd, rate=0.2, bs=bs, **dev), lambda: nn.Sequential(mlp(1), nn.Flatten(0)),
+        LabelSmoothingBCEFlat(0.1),
         [EpsScheduler(SchedLin(0.1, 0.)), NoiseMonitor()], [accuracy_multi, ECE(activation='sigmoid')], 1),
 ]
 if rank_distrib() == 0:
