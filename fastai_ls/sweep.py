@@ -363,7 +363,9 @@ def _train_cells_ray(todo, data, settings, key, epochs, lr, bs, allow_negative, 
     "Train the cells as Ray tasks, and record each as it finishes; returns the cells lost with their workers."
     ray = _import_ray()
     started = not ray.is_initialized()
-    if started: ray.init(address, logging_level='WARNING', **({'include_dashboard': False} if address == 'local' else {}))
+    try:
+        if started: ray.init(address, logging_level='WARNING', **({'include_dashboard': False} if address == 'local' else {}))
+    except ConnectionError as e: raise ValueError(f"--ray {address}: {e}") from None # no cluster there, or no token for it
     lost_errors = (ray.exceptions.WorkerCrashedError, ray.exceptions.NodeDiedError, ray.exceptions.OutOfMemoryError,
                    ray.exceptions.ObjectLostError, ray.exceptions.LocalRayletDiedError)
     pending = {}
