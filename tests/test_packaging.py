@@ -68,6 +68,17 @@ def test_settings_pins_are_documented():
         assert pin in cfg['DEFAULT']['requirements'] and f'# {pin}:' in text, pin
     for pin in ['nbdev==2.4.14', 'execnb<0.2']:
         assert pin in cfg['DEFAULT']['dev_requirements'] and f'# {pin}:' in text, pin
+    for extra in ['docs', 'lessons']:
+        pins = cfg['DEFAULT'][f'{extra}_requirements'].split()
+        assert pins, extra
+        for pin in pins: assert f'# {pin}:' in text, f"{extra} extra: {pin} has no reason"
+
+def test_docs_extra_is_installed_at_its_pins():
+    "bash .ci/install installs the docs extra; the site and its browser check were made with these versions."
+    cfg = configparser.ConfigParser(); cfg.read(root/'settings.ini')
+    for pin in cfg['DEFAULT']['docs_requirements'].split():
+        name, version = pin.split('==')
+        assert md.version(name) == version, pin
 
 def test_no_notebook_stores_an_error():
     "A notebook saved with an error output would show a traceback in the docs (and in README.md)."
