@@ -4,7 +4,7 @@
 
 # %% ../nbs/06_sweep.ipynb #6cf05cc0
 from __future__ import annotations
-import csv, hashlib, io, json, math, os, sys, time, zlib
+import csv, hashlib, io, json, math, os, re, sys, time, zlib
 from datetime import datetime, timezone
 from pathlib import Path
 import numpy as np
@@ -15,9 +15,9 @@ from .noise import NOISE_KINDS
 from .data import ImageArrays, image_arrays
 
 # %% auto #0
-__all__ = ['SETTING_COLS', 'CELL_COLS', 'MEASURE_COLS', 'RESULT_COLS', 'PRESETS', 'loss_name', 'train_cell', 'settings_hash',
-           'append_result', 'read_results', 'summary_table', 'plot_sweep', 'sweep', 'memorisation_curves',
-           'plot_memorisation', 'fastai_ls_sweep']
+__all__ = ['SETTING_COLS', 'CELL_COLS', 'MEASURE_COLS', 'RESULT_COLS', 'PRESETS', 'RAY_RETRIES', 'loss_name', 'train_cell',
+           'settings_hash', 'append_result', 'read_results', 'summary_table', 'plot_sweep', 'sweep',
+           'memorisation_curves', 'plot_memorisation', 'fastai_ls_sweep']
 
 # %% ../nbs/06_sweep.ipynb #f07dd0f0
 def loss_name(
@@ -226,7 +226,8 @@ def sweep(
     allow_negative:bool=False, # Accept negative eps (negative smoothing)
     out:str|Path|None='sweep_results', # Folder of results.csv and the plots; None keeps the results in memory only
     show_all:bool=False, # Return (and plot) every result in `out`, not only this grid's
-)->pd.DataFrame: # The results of the requested grid (all of `out` with `show_all`)
+    ray:str|None=None, # Ray tasks: 'local' (start Ray here), 'auto', 'ray://HEAD:10001' or 'HEAD:6379' (join a cluster)
+)->pd.DataFrame: # The results of the grid (all of `out` with `show_all`); `attrs['lost']`: cells lost with Ray workers
     "Run the grid, writing each finished cell to `out/results.csv` at once; cells already there under the same settings are skipped."
     kinds = _as_list('kinds', kinds, _check_kind)
     rates = _as_list('rates', rates, check_rate)
@@ -234,21 +235,23 @@ def sweep(
     seeds = _as_list('seeds', seeds, check_seed)
     check_int('n_per_class', n_per_class, allow_none=True); check_int('epochs', epochs); check_int('bs', bs)
     lr = check_positive('lr', lr)
-    if out is None: return _run_grid(dataset, kinds, rates, eps, seeds, n_per_class, epochs, lr, bs, allow_negative, None, show_all)
+    if ray is not None: _check_ray_address(ray); _import_ray()
+    grid = dataset, kinds, rates, eps, seeds, n_per_class, epochs, lr, bs, allow_negative
+    if out is None: return _run_grid(*grid, None, show_all, ray)
     out = Path(out)
     if out.exists() and not out.is_dir(): raise ValueError(f"--out {str(out)!r} is a file; give a folder")
     try: out.mkdir(parents=True, exist_ok=True)
     except OSError as e: raise ValueError(f"cannot make the output folder {str(out)!r}: {e.strerror}") from None
     if not os.access(out, os.W_OK): raise ValueError(f"the output folder {str(out)!r} is not writable")
     lock = _lock(out)
-    try: return _run_grid(dataset, kinds, rates, eps, seeds, n_per_class, epochs, lr, bs, allow_negative, out, show_all)
+    try: return _run_grid(*grid, out, show_all, ray)
     finally: lock.release()
 
 def _settings(dataset, n_per_class, epochs, lr, bs):
     name = str(Path(dataset).resolve()) if Path(dataset).is_dir() else str(dataset)
     return dict(dataset=name, n_per_class=n_per_class or 0, epochs=epochs, lr=lr, bs=bs, model='small_cnn(16,32,64)', data_path='in-memory')
 
-def _run_grid(dataset, kinds, rates, eps, seeds, n_per_class, epochs, lr, bs, allow_negative, out, show_all):
+def _run_grid(dataset, kinds, rates, eps, seeds, n_per_class, epochs, lr, bs, allow_negative, out, show_all, ray=None):
     csv_path = None if out is None else out/'results.csv'
     done = read_results(csv_path) if out is not None else pd.DataFrame(columns=RESULT_COLS)
     data = image_arrays(dataset, n_per_class)
@@ -261,8 +264,13 @@ def _run_grid(dataset, kinds, rates, eps, seeds, n_per_class, epochs, lr, bs, al
     print(f"{settings['dataset']}: {len(grid)} cells, {len(grid) - len(todo)} {where}, {len(todo)} to run", flush=True)
     rows = []
     record = rows.append if out is None else (lambda row: append_result(csv_path, row))
-    if todo: _train_cells(todo, data, settings, key, epochs, lr, bs, allow_negative, record)
-    if out is None: return pd.DataFrame(rows, columns=RESULT_COLS[:-1])
+    lost = []
+    if todo and ray is None: _train_cells(todo, data, settings, key, epochs, lr, bs, allow_negative, record)
+    elif todo: lost = _train_cells_ray(todo, data, settings, key, epochs, lr, bs, allow_negative, record, ray)
+    if out is None:
+        results = pd.DataFrame(rows, columns=RESULT_COLS[:-1])
+        results.attrs['lost'] = lost
+        return results
     results = read_results(csv_path)
     if not show_all:
         want = set(grid)
@@ -274,6 +282,7 @@ def _run_grid(dataset, kinds, rates, eps, seeds, n_per_class, epochs, lr, bs, al
         fig = plot_sweep(results)
         for ext in ('png', 'svg'): fig.savefig(out/f'accuracy_vs_noise.{ext}', dpi=120, bbox_inches='tight')
         plt.close(fig)
+    results.attrs['lost'] = lost
     return results
 
 def _row(settings, key, data, k, r, e, s, res):
@@ -281,29 +290,108 @@ def _row(settings, key, data, k, r, e, s, res):
     import torch, fastai_ls
     from fastai.torch_core import default_device
     return {'settings': key, **settings, 'kind': k, 'rate': r, 'loss': loss_name(data.c, e), 'eps': e, 'seed': s,
-            **{c: res[c] for c in MEASURE_COLS}, 'fastai_ls': fastai_ls.__version__, 'torch': torch.__version__,
-            'device': str(default_device()), 'finished': datetime.now(timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')}
+            **{c: res[c] for c in MEASURE_COLS}, 'fastai_ls': fastai_ls.__version__,
+            'torch': res.get('torch', torch.__version__), 'device': res.get('device', str(default_device())), # a task's
+            'finished': datetime.now(timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')}
+
+class _Progress:
+    "The driver's progress: in a terminal, a bar that counts the finished cells; otherwise a line per finished cell."
+    def __init__(self, n:int):
+        self.n, self.i, self.start, self.width, self.tty = n, 0, time.perf_counter(), len(str(n)), sys.stdout.isatty()
+        if self.tty:
+            from fastprogress.fastprogress import master_bar
+            self.mb = master_bar(range(n))
+            self.mb.update(0)
+    def epoch_bar(self, epochs:int):
+        "Callbacks for the fit of a cell trained here: a bar of its epochs, in a terminal."
+        return [_cell_bar(self.mb, epochs)] if self.tty else None
+    def done(self, cell:tuple, what:str):
+        "Count `cell` as finished, and say `what` came of it."
+        self.i += 1
+        left = (time.perf_counter() - self.start) / self.i * (self.n - self.i)
+        k, r, e, s = cell
+        head = f"[{self.i:>{self.width}}/{self.n}] {k} rate {r:g} eps {e:g} seed {s}"
+        msg = f"{head}: {what}, about {left / 60:.1f} min left"
+        if self.tty: self.mb.update(self.i); self.mb.write(msg)
+        else: print(msg, flush=True)
+    def close(self):
+        "End the bar."
+        if self.tty: self.mb.on_iter_end(); print(flush=True)
+
+def _measured(res:dict)->str:
+    "What a finished cell measured, for its progress line."
+    mem = '' if math.isnan(res['memorised']) else f", memorised {res['memorised']:.3f}"
+    return f"test accuracy {res['test_acc']:.4f}{mem}, {res['train_s']:.0f} s"
 
 def _train_cells(todo, data, settings, key, epochs, lr, bs, allow_negative, record):
-    tty = sys.stdout.isatty()
-    if tty:
-        from fastprogress.fastprogress import master_bar
-        mb = master_bar(range(len(todo)))
-        mb.update(0)
-    start, width = time.perf_counter(), len(str(len(todo)))
-    for i, (k, r, e, s) in enumerate(todo):
-        cbs = [_cell_bar(mb, epochs)] if tty else None
-        res = train_cell(data, k, r, e, seed=s, epochs=epochs, lr=lr, bs=bs, allow_negative=allow_negative, cbs=cbs)
+    progress = _Progress(len(todo))
+    for k, r, e, s in todo:
+        res = train_cell(data, k, r, e, seed=s, epochs=epochs, lr=lr, bs=bs, allow_negative=allow_negative,
+                         cbs=progress.epoch_bar(epochs))
         record(_row(settings, key, data, k, r, e, s, res))
-        left = (time.perf_counter() - start) / (i + 1) * (len(todo) - i - 1)
-        mem = '' if math.isnan(res['memorised']) else f", memorised {res['memorised']:.3f}"
-        msg = (f"[{i + 1:>{width}}/{len(todo)}] {k} rate {r:g} eps {e:g} seed {s}: test accuracy {res['test_acc']:.4f}{mem}, "
-               f"{res['train_s']:.0f} s, about {left / 60:.1f} min left")
-        if tty:
-            mb.update(i + 1)
-            mb.write(msg)
-        else: print(msg, flush=True)
-    if tty: mb.on_iter_end(); print(flush=True)
+        progress.done((k, r, e, s), _measured(res))
+    progress.close()
+
+# %% ../nbs/06_sweep.ipynb #7e2a9c02
+RAY_RETRIES = 2 # How often Ray reruns a cell whose worker or machine died, before the sweep leaves it to its next run
+
+def _check_ray_address(address)->str:
+    ok = isinstance(address, str) and (address in ('local', 'auto') or re.fullmatch(r'(ray://)?[\w.\-]+:\d+', address))
+    if not ok: raise ValueError(f"--ray must be local (start Ray here), auto (join this machine's cluster), "
+                                f"ray://HEAD:PORT or HEAD:PORT, got {address!r}")
+    return address
+
+def _import_ray():
+    try: import ray
+    except ImportError: ray = None
+    if ray is None: raise ValueError("--ray needs Ray, which is not installed: pip install 'fastai_ls[ray]'")
+    return ray
+
+def _ray_task_options(resources:dict)->dict:
+    "Ray options of a cell's task on a cluster with `resources`: a GPU if it has any, else a CPU; retried if it dies."
+    gpus = 1 if resources.get('GPU', 0) >= 1 else 0
+    return dict(num_cpus=1, num_gpus=gpus, max_retries=RAY_RETRIES, retry_exceptions=False)
+
+def _ray_cell(data, kind, rate, eps, seed, epochs, lr, bs, allow_negative)->dict:
+    "`train_cell` as a Ray task: the measures of the cell, and the torch and the device that made them."
+    import torch
+    from fastai.torch_core import default_device
+    res = train_cell(data, kind, rate, eps, seed=seed, epochs=epochs, lr=lr, bs=bs, allow_negative=allow_negative)
+    return {**{c: res[c] for c in MEASURE_COLS}, 'torch': torch.__version__, 'device': str(default_device())}
+
+def _train_cells_ray(todo, data, settings, key, epochs, lr, bs, allow_negative, record, address)->list:
+    "Train the cells as Ray tasks, and record each as it finishes; returns the cells lost with their workers."
+    ray = _import_ray()
+    started = not ray.is_initialized()
+    try:
+        if started: ray.init(address, logging_level='WARNING', **({'include_dashboard': False} if address == 'local' else {}))
+    except ConnectionError as e: raise ValueError(f"--ray {address}: {e}") from None # no cluster there, or no token for it
+    lost_errors = (ray.exceptions.WorkerCrashedError, ray.exceptions.NodeDiedError, ray.exceptions.OutOfMemoryError,
+                   ray.exceptions.ObjectLostError, ray.exceptions.LocalRayletDiedError)
+    pending = {}
+    try:
+        resources = ray.cluster_resources()
+        opts = _ray_task_options(resources)
+        print(f"Ray: {resources.get('CPU', 0):g} CPUs and {resources.get('GPU', 0):g} GPUs; "
+              f"each cell takes one {'GPU' if opts['num_gpus'] else 'CPU'}", flush=True)
+        task, data_ref = ray.remote(_ray_cell).options(**opts), ray.put(data)
+        pending = {task.remote(data_ref, *cell, epochs, lr, bs, allow_negative): cell for cell in todo}
+        progress, lost = _Progress(len(todo)), []
+        while pending:
+            [done], _ = ray.wait(list(pending), num_returns=1)
+            cell = pending.pop(done)
+            try: res = ray.get(done)
+            except lost_errors as e:
+                lost.append(cell)
+                progress.done(cell, f"lost with its worker ({type(e).__name__}), {RAY_RETRIES} retries, not recorded")
+                continue
+            record(_row(settings, key, data, *cell, res))
+            progress.done(cell, _measured(res))
+        progress.close()
+        return lost
+    finally:
+        for ref in pending: ray.cancel(ref, force=True) # after an error or Ctrl-C
+        if started: ray.shutdown()
 
 # %% ../nbs/06_sweep.ipynb #c3d5e7f9
 def memorisation_curves(
@@ -393,6 +481,7 @@ def fastai_ls_sweep(
     allow_negative:bool=False, # Allow negative eps (negative smoothing)
     out:str='sweep_results', # Output folder
     all:bool=False, # Show every result in the output folder, not only this grid's
+    ray:str=None, # Train the cells as Ray tasks: local (start Ray here), auto (this machine's cluster), ray://HEAD:PORT
 ):
     "Compare label smoothing with plain cross entropy under label noise, paired by seed; resumable."
     try:
@@ -410,7 +499,7 @@ def fastai_ls_sweep(
                   lr=_parse_float(lr, 'lr') if lr is not None else p['lr'],
                   bs=_parse_int(bs, 'bs') if bs is not None else p['bs'])
         start = time.perf_counter()
-        results = sweep(**kw, allow_negative=allow_negative, out=out, show_all=all)
+        results = sweep(**kw, allow_negative=allow_negative, out=out, show_all=all, ray=ray)
     except (ValueError, FileNotFoundError) as e:
         print(f"fastai_ls_sweep: {e}", file=sys.stderr); sys.exit(2)
     except KeyboardInterrupt:
@@ -420,3 +509,7 @@ def fastai_ls_sweep(
         sys.exit(130)
     _print_summary(results)
     print(f"{time.perf_counter() - start:.0f} s. results: {Path(out)/'results.csv'}, plot: {Path(out)/'accuracy_vs_noise.png'} (and .svg)")
+    if results.attrs.get('lost'):
+        print(f"fastai_ls_sweep: {len(results.attrs['lost'])} cells were lost with their Ray workers; "
+              "the same command trains them", file=sys.stderr)
+        sys.exit(1)

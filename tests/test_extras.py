@@ -1,0 +1,34 @@
+"The optional extras: fastai_ls[distributed] (accelerate, for distrib_ctx) and fastai_ls[ray] (the sweep on Ray)."
+import configparser, importlib.metadata as md, importlib.util, subprocess, sys
+from pathlib import Path
+import pytest
+
+root = Path(__file__).resolve().parent.parent
+PINS = {'distributed': 'accelerate>=1.15,<2', 'ray': 'ray[client]==2.60.0'}
+
+def test_extras_are_pinned_with_a_reason():
+    cfg = configparser.ConfigParser(); cfg.read(root/'settings.ini')
+    text = (root/'settings.ini').read_text()
+    for extra, pin in PINS.items():
+        assert cfg['DEFAULT'][f'{extra}_requirements'] == pin and f'# {pin}:' in text, pin
+    assert {'distributed', 'ray'} <= set(md.metadata('fastai_ls').get_all('Provides-Extra')) # what setup.py made of them
+
+def _version(p): return tuple(int(x) for x in md.version(p).split('+')[0].split('.')[:3])
+
+@pytest.mark.skipif(importlib.util.find_spec('accelerate') is None, reason="fastai_ls[distributed] is not installed")
+def test_accelerate_respects_the_pin():
+    assert (1, 15) <= _version('accelerate') < (2,)
+
+@pytest.mark.skipif(importlib.util.find_spec('ray') is None, reason="fastai_ls[ray] is not installed")
+def test_ray_respects_the_pin():
+    assert _version('ray') == (2, 60, 0)
+    assert importlib.util.find_spec('grpc') is not None # ray[client], for ray:// addresses
+
+def test_ray_missing_is_one_line(tmp_path):
+    "Without Ray, --ray ends with one line that says how to install it, before anything runs."
+    code = ("import sys; sys.modules['ray'] = None; from fastai_ls.sweep import fastai_ls_sweep; "
+            f"fastai_ls_sweep(dataset='digits', ray='local', out={str(tmp_path/'out')!r})")
+    r = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True)
+    assert r.returncode == 2 and r.stderr.strip().splitlines() == [
+        "fastai_ls_sweep: --ray needs Ray, which is not installed: pip install 'fastai_ls[ray]'"], r.stderr
+    assert not (tmp_path/'out').exists()
