@@ -114,7 +114,10 @@ class Page:
         fm = self._frontmatter()
         self.title = fm.get('title') or self.path.stem
         self.description = fm.get('description', '')
-        self.out = Path(fm.get('output-file') or (self.path.stem + '.html')).with_suffix('.md').name
+        # nbdev names a page after the notebook without its number; a lesson keeps its number, so that lesson
+        # 12_calibration does not overwrite the page of module 04_calibration
+        out = self.path.stem if _kind(self.src_nb) == 'lesson' else fm.get('output-file') or self.path.stem
+        self.out = Path(out).with_suffix('.md').name
         self.n_images, self.doc_ids = 0, set()
 
     def _frontmatter(self):
@@ -207,13 +210,13 @@ class Page:
         (src_dir/self.out).write_text('\n\n'.join(parts) + '\n')
 
 def _method_links(pages):
-    "A link to a method that has no entry of its own (no `show_doc`) goes to its class's entry."
+    "A link to a method without an entry of its own goes to its class's entry; to another name without one, to its page."
     ids = {Path(p.out).name: p.doc_ids for p in pages}
     def fix(m):
         page, anchor = m.group(1), m.group(2)
-        if page not in ids or anchor in ids[page] or '.' not in anchor: return m.group(0)
+        if page not in ids or anchor in ids[page]: return m.group(0)
         cls = anchor.rsplit('.', 1)[0]
-        return f"]({page}#{cls})" if cls in ids[page] else m.group(0)
+        return f"]({page}#{cls})" if cls in ids[page] else f"]({page})"
     for p in pages:
         f = src_dir/p.out
         f.write_text(re.sub(r'\]\(([\w.-]+\.md)#([\w.-]+)\)', fix, f.read_text()))
@@ -234,6 +237,8 @@ def build_sources(procs, cfg):
     shutil.rmtree(build_dir, ignore_errors=True)
     src_dir.mkdir(parents=True)
     nb_pages = {p.stem: Path(Page(p, cfg, {}).out).with_suffix('.md').name for p in procs}
+    same = [v for v in set(nb_pages.values()) if list(nb_pages.values()).count(v) > 1]
+    if same: sys.exit(f"docs: two notebooks would write the same page: {same}; give one an output-file")
     manifest, rendered = [], []
     for p in procs:
         page = Page(p, cfg, nb_pages)
