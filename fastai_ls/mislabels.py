@@ -27,11 +27,14 @@ def find_label_issues(
     noise:pd.DataFrame|None=None, # `training_noise(dls)`, when the clean labels are known and `dl` is the training set
 )->pd.DataFrame: # One row per suspect, most suspect first
     "Rank items by how strongly the model disputes their given label."
-    if method not in ('loss', 'self_confidence'): raise ValueError(f"method must be 'loss' or 'self_confidence', got {method!r}")
+    if method not in ('loss', 'self_confidence'):
+        raise ValueError(f"method must be 'loss' or 'self_confidence', got {method!r}")
     check_int('k', k, allow_none=True)
     if dl is None: dl = _unshuffled_train_dl(learn)
     probs, given = learn.get_preds(dl=dl)
-    if given is None: raise ValueError("the DataLoader has no labels to dispute: build it with labels (e.g. test_dl(..., with_labels=True))")
+    if given is None:
+        raise ValueError("the DataLoader has no labels to dispute: build it with labels (e.g. test_dl(..., "
+                         "with_labels=True))")
     p_given = probs[torch.arange(len(given)), given.long()].numpy().astype(np.float64)
     score = -np.log(np.clip(p_given, 1e-12, 1)) if method == 'loss' else 1 - p_given
     vocab = getattr(learn.dls, 'vocab', None)
@@ -40,13 +43,16 @@ def find_label_issues(
     df = pd.DataFrame({'idx': order, 'given': [name(int(given[i])) for i in order],
                        'predicted': [name(int(probs[i].argmax())) for i in order], 'score': score[order]})
     items = getattr(dl.dataset, 'items', None)
-    if isinstance(items, (list, tuple)) or hasattr(items, 'map'): df.insert(1, 'item', [items[i] for i in order]) # file names
+    # file names
+    if isinstance(items, (list, tuple)) or hasattr(items, 'map'): df.insert(1, 'item', [items[i] for i in order])
     if noise is not None:
         if len(noise) != len(given):
-            raise ValueError(f"noise has {len(noise)} rows but the DataLoader has {len(given)} items: pass training_noise(dls) for the training set")
+            raise ValueError(f"noise has {len(noise)} rows but the DataLoader has {len(given)} items: "
+                             "pass training_noise(dls) for the training set")
         is_noisy = noise['is_noisy'].to_numpy()
         df['is_noisy'] = is_noisy[order]
-        df.attrs.update(precision_at_k=float(df.is_noisy.mean()), recall_at_k=float(df.is_noisy.sum() / max(is_noisy.sum(), 1)), k=len(df))
+        df.attrs.update(precision_at_k=float(df.is_noisy.mean()),
+                        recall_at_k=float(df.is_noisy.sum() / max(is_noisy.sum(), 1)), k=len(df))
     return df
 
 # %% ../nbs/04a_mislabels.ipynb #9a8ed304
@@ -57,7 +63,7 @@ def plot_label_issues(
     dl=None, # The DataLoader that was ranked; default: the training set
     ncols:int=3, # Images per row
 ):
-    "Show the top `k` suspects with their given and predicted labels (and, when known, whether they really were corrupted)."
+    "Show the top `k` suspects with their given and predicted labels (and, when known, whether they were corrupted)."
     import matplotlib.pyplot as plt
     from fastai.torch_core import show_image
     check_int('k', k); check_int('ncols', ncols)
