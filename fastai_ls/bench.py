@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib, logging, os, platform, random, sys, time, warnings
 from fastcore.script import call_parse, Param
 import fastai_ls
+from .core import check_int, check_positive, check_seed
 
 # %% auto #0
 __all__ = ['CE_SIZES', 'BCE_SIZES', 'time_fwd_bwd', 'peak_memory', 'bench_losses', 'bench_noise', 'bench_training',
@@ -29,6 +30,11 @@ def _quiet_imports():
     finally: log.removeFilter(no_cuda)
 
 # %% ../nbs/07_bench.ipynb #abe50898
+def _check_runs(threads, min_run_time, rounds):
+    "The thread counts, the measuring time and the rounds of a bench, checked where they enter."
+    [check_int('threads', t) for t in threads]
+    check_positive('min_run_time', min_run_time); check_int('rounds', rounds)
+
 def time_fwd_bwd(
     loss_fn, # Called as `loss_fn(x, y)`, returns a scalar loss
     x:torch.Tensor, # Logits; a leaf that requires grad is made from it
@@ -38,6 +44,7 @@ def time_fwd_bwd(
 )->float: # Median seconds for forward+backward
     "Median time of `loss_fn(x, y).backward()`, measured with `torch.utils.benchmark`."
     from torch.utils import benchmark
+    check_int('threads', threads); check_positive('min_run_time', min_run_time)
     x = x.detach().requires_grad_()
     def step():
         loss_fn(x, y).backward()
@@ -107,6 +114,7 @@ def bench_losses(
     "Time (and measure memory of) our losses against torch's and fastai's, with torch timed twice as a control."
     import pandas as pd, torch
     from fastai_ls.losses import NATIVE_BELOW
+    _check_runs(threads, min_run_time, rounds); check_seed(seed)
     g = torch.Generator().manual_seed(seed)
     rows = []
     for loss, sizes, cases in (('CE', ce_sizes, _ce_cases(eps)), ('BCE', bce_sizes, _bce_cases(eps))):
@@ -149,6 +157,7 @@ def bench_noise(
     import numpy as np, pandas as pd
     from torch.utils import benchmark
     from fastai_ls.noise import inject_noise
+    check_int('n', n); check_int('K', K, minimum=2); check_int('loop_n', loop_n); check_positive('min_run_time', min_run_time)
     y = np.random.default_rng(0).integers(0, K, n)
     timer = lambda f: benchmark.Timer('f()', globals={'f': f}).blocked_autorange(min_run_time=min_run_time).median
     t = timer(lambda: inject_noise(y, rate=rate, seed=1))
@@ -199,6 +208,8 @@ def bench_training(
     "Images per second of one training epoch: the package's path against a bare torch loop with the same model."
     import pandas as pd, torch
     from fastai_ls.data import mnist_arrays
+    check_int('n', n, minimum=10); _check_runs(threads, 1, rounds); check_positive('lr', lr); check_seed(seed)
+    [check_int('bs', bs) for bs in bss]
     data = mnist_arrays().subset(n // 10)
     x, y = torch.from_numpy(data.x_train), torch.from_numpy(data.y_train)
     best = {}

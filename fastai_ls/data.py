@@ -99,12 +99,13 @@ class ImageArrays:
         return ImageArrays(self.x_train[idx], self.y_train[idx], self.x_valid, self.y_valid, self.vocab, name)
 
     @property
-    def c(self)->int: return len(self.vocab)
+    def c(self)->int:
+        "The number of classes."
+        return len(self.vocab)
     def __repr__(self):
         shape = '×'.join(map(str, self.x_train.shape[1:]))
         return (f"ImageArrays({self.name}): {len(self.x_train):,} training and {len(self.x_valid):,} test images "
-                f"of {shape}, "
-                f"{self.c} classes")
+                f"of {shape}, {self.c} classes")
 
 # %% ../nbs/02_data.ipynb #0c8b2f3e
 def _mnist_splits(pkl=None):

@@ -46,12 +46,17 @@ class TensorImageDataset:
 
     def __len__(self): return len(self.x)
     @property
-    def c(self)->int: return len(self.vocab)
+    def c(self)->int:
+        "The number of classes, as fastai's `Learner` and `vision_learner` read it."
+        return len(self.vocab)
     @property
-    def items(self)->np.ndarray: return self.x # what a `DataLoaders.test_dl` of these items takes
+    def items(self)->np.ndarray:
+        "The images, as a `DataLoaders.test_dl` of these items takes them."
+        return self.x
     @property
-    # fastai's default for single-label data, as a `Learner` infers it
-    def loss_func(self): return CrossEntropyLossFlat()
+    def loss_func(self):
+        "fastai's default loss for single-label data, `CrossEntropyLossFlat`, as a `Learner` infers it."
+        return CrossEntropyLossFlat()
 
     def __getitem__(self, i):
         "One item for an integer index, a batch for an array of indices."
@@ -70,7 +75,9 @@ class TensorImageDataset:
         sel = lambda a: None if a is None or not labels else a[idx]
         return type(self)(self.x[idx], sel(self.y), self.vocab, sel(self.clean),
                           self.split_idx if split_idx is None else split_idx)
-    def new_empty(self): return self.new(slice(0, 0))
+    def new_empty(self):
+        "No items, the same classes: what fastai's `export` keeps of a dataset."
+        return self.new(slice(0, 0))
 
     @property
     def noise(self)->pd.DataFrame|None:

@@ -75,6 +75,7 @@ class _LabelSmoothingCEFunction(torch.autograd.Function):
     "Closed-form label-smoothing cross entropy on (N, K) logits; the softmax it keeps becomes the gradient."
     @staticmethod
     def forward(ctx, x, y, eps, weight, reduction, ignore_index, in_place=True):
+        "The loss and the softmax, which `backward` turns into the gradient."
         K, drop = x.shape[1], y == ignore_index
         yk = y.masked_fill(drop, 0)
         p = torch.softmax(x, 1)
@@ -94,6 +95,7 @@ class _LabelSmoothingCEFunction(torch.autograd.Function):
 
     @staticmethod
     def backward(ctx, grad, grad_p):
+        "The gradient from the saved softmax, in place unless a second-order graph needs it."
         if ctx.spent:
             raise RuntimeError("LabelSmoothingCE turned its softmax into the gradient in place, so it can run backward "
                                "only once per forward: compute the loss again, or use create_graph=True")
@@ -247,6 +249,7 @@ class LabelSmoothingCE(_ClassAxis, nn.Module):
         return _label_smoothing_ce(input, target, self.eps, self.weight, self.reduction, self.ignore_index)
 
     def extra_repr(self):
+        "The settings that `print(loss)` shows."
         return (f"eps={self.eps}, reduction={self.reduction!r}, ignore_index={self.ignore_index}"
                 + (", allow_negative=True" if self.allow_negative else ""))
 
@@ -276,6 +279,7 @@ class _LabelSmoothingBCEFunction(torch.autograd.Function):
     "Smoothed BCE with logits, summed or averaged, without the smoothed targets; it keeps the sigmoid for the gradient."
     @staticmethod
     def forward(ctx, x, y, eps, reduction):
+        "The loss from the logits, without building the smoothed targets."
         a = eps / 2
         relu_minus_ax = (1 - a) * F.leaky_relu(x, -a / (1 - a)).sum() # Σ max(x, 0) - a·x
         yx = torch.dot(x.reshape(-1), y.reshape(-1))
@@ -289,6 +293,7 @@ class _LabelSmoothingBCEFunction(torch.autograd.Function):
 
     @staticmethod
     def backward(ctx, grad):
+        "The gradient from the saved sigmoid."
         x, y, s = ctx.saved_tensors
         eps, g = ctx.eps, grad / x.numel() if ctx.reduction == 'mean' else grad
         if torch.is_grad_enabled(): gx = (torch.sigmoid(x) - (1 - eps) * y - eps / 2) * g # create_graph: differentiable
@@ -342,7 +347,9 @@ class LabelSmoothingBCE(nn.Module):
     def decodes(self, x:Tensor)->Tensor:
         "Predicted labels: the probabilities above 0.5."
         return x > 0.5
-    def extra_repr(self): return f"eps={self.eps}, reduction={self.reduction!r}"
+    def extra_repr(self):
+        "The settings that `print(loss)` shows."
+        return f"eps={self.eps}, reduction={self.reduction!r}"
 
 # %% ../nbs/00_losses.ipynb #41accd02
 @delegates(LabelSmoothingBCE)

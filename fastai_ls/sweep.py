@@ -207,7 +207,7 @@ def _lock(out:Path):
     try: lock.acquire(timeout=0)
     except Timeout:
         raise ValueError(f"another fastai_ls_sweep is writing into {str(out)!r} right now; wait for it to finish, "
-                                     "or choose another --out") from None
+                         "or choose another --out") from None
     return lock
 
 def _cell_bar(parent, epochs):
