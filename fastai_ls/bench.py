@@ -335,7 +335,7 @@ def fastai_ls_bench(
     noise:_Switch("Skip the timing of label-noise injection")=True,
     check:_Switch("Exit with status 1, naming the missed bars, when a bar is missed")=False,
     quick:_Switch("Small sizes and short timings, to check that the bench runs; its ratios mean little")=False,
-    training:_Switch("Skip the training throughput (about five minutes on 2 cores)")=True,
+    training:_Switch("Skip the training throughput (most of the run's time)")=True,
 ):
     "Benchmark fastai_ls's losses against torch and fastai: median forward+backward time, ratio, peak memory."
     try: threads = tuple(int(t) for t in str(threads).split(','))
