@@ -465,8 +465,7 @@ def _parse_list(s, what, conv, example):
     try: return tuple(conv(v.strip()) for v in str(s).split(','))
     except ValueError: raise ValueError(f"--{what} must be comma-separated {example}, got {s!r}") from None
 
-def _parse_int(s, what, allow_none=False):
-    if allow_none and s in (None, ''): return None
+def _parse_int(s, what):
     try: return int(str(s))
     except ValueError: raise ValueError(f"--{what} must be an integer, got {s!r}") from None
 
