@@ -123,7 +123,7 @@ def _ce_grad(p, g, yk, wy, weight, eps):
     return p.scatter_add_(1, yk[:, None], (-(1 - eps) * wy * g)[:, None])
 
 # %% ../nbs/00_losses.ipynb #b4602803
-NATIVE_BELOW = 2**17 # Below this many logits (on the CPU), torch's native path is faster
+NATIVE_BELOW = 2**17 # Below this many logits (on the CPU), torch's operations are faster than the closed form
 
 def _check_ignore_index(ignore_index):
     "Raise a `ValueError` unless `ignore_index` is an integer."
@@ -173,6 +173,14 @@ def _torch_ce(x, y, eps, weight, reduction, ignore_index):
     ce = lambda ls: F.cross_entropy(x, y, weight, ignore_index=ignore_index, reduction=reduction, label_smoothing=ls)
     return ce(eps) if eps >= 0 else (1 - eps) * ce(0.) + eps * ce(1.)
 
+def _short_ce(x, y, eps, reduction):
+    "(1-eps)·nll + eps·mean of -log p over the classes, from one log-softmax; exact when no target is ignored."
+    lp = F.log_softmax(x, 1)
+    # sums, not means: their backward is a broadcast view, where a mean's is a new N×K tensor
+    total, rows = (lp.sum(1), 1) if reduction == 'none' else (lp.sum(), lp.numel() // x.shape[1])
+    scale = x.shape[1] * (rows if reduction == 'mean' else 1)
+    return torch.add(F.nll_loss(lp, y, reduction=reduction) * (1 - eps), total, alpha=-eps / scale)
+
 # %% ../nbs/00_losses.ipynb #38b1e802
 _FULL = (torch.float32, torch.float64)
 
@@ -192,10 +200,13 @@ def label_smoothing_ce(
 
 def _label_smoothing_ce(x, y, eps, weight, reduction, ignore_index):
     "`label_smoothing_ce` once `eps` and the values of `weight` are checked."
-    try: # the fast path: torch's own kernel, with the checks run only if torch refuses the arguments
-        if (x.is_cpu and y.dtype is torch.int64 and x.dtype in _FULL and (weight is None or weight.dtype is x.dtype)
-            and eps >= 0 and x.numel() < NATIVE_BELOW):
-            return F.cross_entropy(x, y, weight, ignore_index=ignore_index, reduction=reduction, label_smoothing=eps)
+    try: # the fast path: torch's operations, with the checks run only if torch refuses the arguments
+        if x.is_cpu and y.dtype is torch.int64 and x.dtype in _FULL and x.numel() < NATIVE_BELOW:
+            if (weight is None and eps != 0 and ignore_index < 0 and x.ndim > 1 and y.numel() and not _traced()
+                and y.min().item() >= 0): # no target is ignored
+                return _short_ce(x, y, eps, reduction)
+            if (weight is None or weight.dtype is x.dtype) and eps >= 0:
+                return F.cross_entropy(x, y, weight, ignore_index=ignore_index, reduction=reduction, label_smoothing=eps)
     except Exception:
         _check_ce_args(x, y, weight, reduction, ignore_index, values=not _traced())
         raise

@@ -5,7 +5,7 @@ from fastai_ls.losses import LabelSmoothingCEFlat, LabelSmoothingBCEFlat, NATIVE
 
 @pytest.mark.parametrize('N,K', [(16, 10), (64, 4096)])
 def test_compile_matches_eager(N, K):
-    "Below `NATIVE_BELOW` logits eager runs torch's loss, above it the closed form; compiled, both trace torch's."
+    "Below `NATIVE_BELOW` logits eager runs the short form, above it the closed form; compiled, both trace torch's loss."
     assert (N * K < NATIVE_BELOW) == (K == 10)
     torch.manual_seed(0)
     model = nn.Linear(12, K)
