@@ -201,7 +201,7 @@ def bench_training(
     n:int=6000, # Training digits (MNIST, the first n/10 of each class)
     bss=(32, 256), # Batch sizes
     threads=(1, 2), # Thread counts
-    rounds:int=3, # Interleaved rounds; the best of each is kept
+    rounds:int=5, # Interleaved rounds; the best of each is kept (an epoch lasts under a second, so five)
     lr:float=1e-2, # Peak learning rate
     seed:int=0, # Seed of the weights and the order
 )->pd.DataFrame: # One row per batch size and thread count: images per second of each path, and their ratio
