@@ -324,7 +324,7 @@ class _Progress:
         head = f"[{self.i:>{self.width}}/{self.n}] {k} rate {r:g} eps {e:g} seed {s}"
         msg = f"{head}: {what}, about {left / 60:.1f} min left"
         if self.tty: self.mb.update(self.i); self.mb.write(msg)
-        else: print(msg, flush=True)
+        else: sys.stdout.write(msg + '\n'); sys.stdout.flush() # one write: Ray's log thread can print between two
     def close(self):
         "End the bar."
         if self.tty: self.mb.on_iter_end(); print(flush=True)
