@@ -177,8 +177,8 @@ def _short_ce(x, y, eps, reduction):
     "(1-eps)·nll + eps·mean of -log p over the classes, from one log-softmax; exact when no target is ignored."
     lp = F.log_softmax(x, 1)
     # sums, not means: their backward is a broadcast view, where a mean's is a new N×K tensor
-    total, rows = (lp.sum(1), 1) if reduction == 'none' else (lp.sum(), lp.numel() // x.shape[1])
-    scale = x.shape[1] * (rows if reduction == 'mean' else 1)
+    total = lp.sum(1) if reduction == 'none' else lp.sum()
+    scale = lp.numel() if reduction == 'mean' else x.shape[1] # the mean is over every logit; else over classes
     return torch.add(F.nll_loss(lp, y, reduction=reduction) * (1 - eps), total, alpha=-eps / scale)
 
 # %% ../nbs/00_losses.ipynb #38b1e802
