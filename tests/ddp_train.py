@@ -20,6 +20,10 @@ from fastai_ls.mislabels import find_label_issues
 from fastai_ls.learner import clean_metrics
 
 torch.set_num_threads(1)
+# The weights and the layers' arithmetic in float64, the logits in float32 (fastai's losses and metrics are float32).
+# In float32 throughout, a batch of 64 and two of 32 round differently in the matrix products, and on some CPUs
+# (AVX512) the two runs drift apart by 1e-4 over the steps: that would test the CPU's kernels, not the package.
+torch.set_default_dtype(torch.float64)
 BS = 32 # per process; the reference takes 2 * BS
 world = max(num_distrib(), 1)
 bs = BS if world > 1 else 2 * BS
@@ -34,7 +38,14 @@ class StepLog(Callback):
         sched = getattr(self.learn, 'eps_scheduler', None)
         if sched is not None: self.eps.append(maybe_gather(torch.tensor([float(sched.target.eps)])).tolist())
 
-def mlp(n_out): return nn.Sequential(nn.Flatten(), nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, n_out)) # no BatchNorm
+class To(Module):
+    "Cast the activations to `dtype`."
+    def __init__(self, dtype): self.dtype = dtype
+    def forward(self, x): return x.to(self.dtype)
+
+def mlp(n_out): # no BatchNorm; float64 inside, float32 logits
+    return nn.Sequential(To(torch.float64), nn.Flatten(), nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, n_out),
+                         To(torch.float32))
 
 def distributed(learn):
     "fastai's DDP on CPU processes: gloo, no SyncBatchNorm; `cpu=True` goes to accelerate's `Accelerator`."
@@ -77,4 +88,5 @@ results = [
         [EpsScheduler(SchedLin(0.1, 0.)), NoiseMonitor()], [accuracy_multi, ECE(activation='sigmoid')], 1),
 ]
 if rank_distrib() == 0:
-    with open(sys.argv[1], 'w') as f: json.dump({'world': world, 'bs': bs, 'runs': results}, f)
+    kernels = torch.backends.cpu.get_cpu_capability()
+    with open(sys.argv[1], 'w') as f: json.dump({'world': world, 'bs': bs, 'kernels': kernels, 'runs': results}, f)
