@@ -5,13 +5,13 @@
 # %% ../nbs/07_bench.ipynb #a7f66ea2
 from __future__ import annotations
 import contextlib, logging, os, platform, random, sys, time, warnings
-from fastcore.script import call_parse, Param
+from fastcore.script import call_parse
 import fastai_ls
-from .core import check_int, check_positive, check_seed
+from .core import check_int, check_positive, check_seed, run_cli
 
 # %% auto #0
 __all__ = ['CE_SIZES', 'BCE_SIZES', 'time_fwd_bwd', 'peak_memory', 'bench_losses', 'bench_noise', 'bench_training',
-           'training_breakdown', 'noise_floor', 'check_bars', 'fastai_ls_bench']
+           'training_breakdown', 'noise_floor', 'check_bars', 'fastai_ls_bench', 'main']
 
 # %% ../nbs/07_bench.ipynb #5b7e0c3a
 @contextlib.contextmanager
@@ -312,12 +312,6 @@ def check_bars(
                          for b, v, lim, ok in bars])
 
 # %% ../nbs/07_bench.ipynb #85e3b9cc
-class _Switch(Param):
-    "A switch whose help says what giving it does: `--no-NAME` for a feature that is on by default, else `--NAME`."
-    def set_default(self, d):
-        self.type, self.default = None, bool(d)
-        self.action, self.negated = ('store_false', True) if d else ('store_true', False)
-
 def _missed(bars:pd.DataFrame)->str:
     "One line naming the missed bars with their worst value and limit, or '' when none is missed."
     missed = bars[bars.met.apply(lambda met: not isinstance(met, str) and not met)] # 'not measured' is not missed
@@ -328,11 +322,11 @@ def fastai_ls_bench(
     threads:str='1,2', # Comma-separated torch thread counts
     min_run_time:float=0.5, # Seconds of measurement per timing
     rounds:int=3, # Interleaved rounds; the fastest median of each case is kept
-    memory:_Switch("Skip the peak-memory measurement")=True,
-    noise:_Switch("Skip the timing of label-noise injection")=True,
-    check:_Switch("Exit with status 1, naming the missed bars, when a bar is missed")=False,
-    quick:_Switch("Small sizes and short timings, to check that the bench runs; its ratios mean little")=False,
-    training:_Switch("Skip the training throughput (most of the run's time)")=True,
+    memory:bool=True, # Measure the peak memory (--no-memory skips it)
+    noise:bool=True, # Time the label-noise injection (--no-noise skips it)
+    check:bool=False, # Exit with status 1, naming the missed bars, when a bar is missed
+    quick:bool=False, # Small sizes and short timings, to check that the bench runs; its ratios mean little
+    training:bool=True, # Measure the training throughput, most of the run's time (--no-training skips it)
 ):
     "Benchmark fastai_ls's losses against torch and fastai: median forward+backward time, ratio, peak memory."
     try: threads = tuple(int(t) for t in str(threads).split(','))
@@ -364,3 +358,7 @@ def fastai_ls_bench(
         print(bars.round(3).to_string(index=False))
     print(f"\nNoise floor of this run: {noise_floor(df):.1%} (control: torch's cross entropy timed twice)")
     if check and _missed(bars): sys.exit(f"fastai_ls_bench --check: missed {_missed(bars)}")
+
+def main():
+    "The `fastai_ls_bench` command: its flags spelt `--min_run_time` or `--min-run-time`, with either fastcore."
+    run_cli(fastai_ls_bench)

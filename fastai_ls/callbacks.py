@@ -18,7 +18,6 @@ from fastai.learner import Recorder
 from fastai.losses import BaseLoss
 from .losses import SoftTargetCE
 from .noise import training_noise
-import fastai_ls.dataloaders # its `BatchShardedDL` shares the batches under `distrib_ctx`
 
 # %% auto #0
 __all__ = ['LabelSmoothingCallback', 'EpsScheduler', 'NoiseMonitor']

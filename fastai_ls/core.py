@@ -8,7 +8,7 @@ import math, numbers, warnings
 
 # %% auto #0
 __all__ = ['check_int', 'check_seed', 'check_positive', 'check_fraction', 'check_rate', 'check_eps', 'check_reduction',
-           'SmoothingEps']
+           'SmoothingEps', 'run_cli']
 
 # %% ../nbs/00a_core.ipynb #d62fccce
 warnings.filterwarnings('ignore', message=r"`torch\.jit\.script` is deprecated", category=FutureWarning)
@@ -96,3 +96,33 @@ class SmoothingEps:
     def __set_name__(self, owner, name): self.attr = '_' + name
     def __get__(self, obj, objtype=None): return self if obj is None else getattr(obj, self.attr)
     def __set__(self, obj, v): setattr(obj, self.attr, check_eps(v, getattr(obj, 'allow_negative', False)))
+
+# %% ../nbs/00a_core.ipynb #f171bb33
+def _respell_flags(argv:list, names:set, dash:bool)->list:
+    "`argv` with each `--flag` (or `--no-flag`) that names an argument in `names` spelt with dashes or underscores."
+    out = []
+    for a in argv:
+        flag, eq, value = a.partition('=')
+        key = flag[2:].replace('-', '_')
+        negated = key.startswith('no_') and key[3:] in names and key not in names
+        if flag.startswith('--') and (key in names or negated):
+            key = key[3:] if negated else key
+            a = '--' + ('no-' if negated else '') + (key.replace('_', '-') if dash else key) + eq + value
+        out.append(a)
+    return out
+
+def run_cli(
+    func, # A function decorated with fastcore's `call_parse`
+    argv:list|None=None, # The arguments; None reads `sys.argv`
+):
+    "Parse `argv` for `func` as fastcore's `call_parse` does, taking `--n_per_class` and `--n-per-class` alike; call it."
+    import inspect, sys
+    from fastcore.script import anno_parser
+    parser = anno_parser(getattr(func, '__wrapped__', func))
+    names = set(inspect.signature(func).parameters)
+    dash = any(f"--{n.replace('_', '-')}" in parser._option_string_actions for n in names if '_' in n)
+    for a in parser._actions: # a switch's help says what giving it does, not the value of the argument behind it
+        if a.nargs == 0 and a.help and a.default in (True, False): a.help = a.help.replace(f' (default: {a.default})', '')
+    args = vars(parser.parse_args(_respell_flags(sys.argv[1:] if argv is None else argv, names, dash)))
+    args.pop('pdb', None); args.pop('xtra', None) # fastcore's own hidden flags
+    return func(**args)

@@ -16,14 +16,11 @@ import fastai.vision.data # registers show_batch and show_results for images
 from fastai.data.core import TfmdDL, DataLoaders
 from fastai.data.transforms import IntToFloatTensor, Normalize, Category
 from fastai.losses import CrossEntropyLossFlat
-from fastai.distributed import DistributedDL, DistributedTrainer
-from fastcore.basics import patch
-from fastai.torch_core import apply
 from .noise import inject_noise
 from .data import ImageArrays, image_arrays
 
 # %% auto #0
-__all__ = ['TensorImageDataset', 'TensorImageDL', 'image_stats', 'TensorImageDataLoaders', 'noisy_dls', 'BatchShardedDL']
+__all__ = ['TensorImageDataset', 'TensorImageDL', 'image_stats', 'TensorImageDataLoaders', 'noisy_dls']
 
 # %% ../nbs/02a_dataloaders.ipynb #84e9ab11
 class TensorImageDataset:
@@ -193,50 +190,3 @@ def noisy_dls(
     noise = inject_noise(data.y_train, rate=None if T is not None else rate, kind=kind, T=T, seed=seed, exact=exact,
                          classes=np.arange(data.c))
     return TensorImageDataLoaders.from_arrays(data, bs=bs, y_train=noise.noisy, seed=seed, **kwargs)
-
-# %% ../nbs/02a_dataloaders.ipynb #5d1f0a02
-class BatchShardedDL(DistributedDL):
-    "fastai's `DistributedDL`, dealing each global batch of `bs × world_size` sampled items out in order, `bs` each."
-    def _broadcast(self, t, rank):
-        "`t` as process `rank` has it: a CUDA tensor under NCCL, a CPU one under gloo."
-        if not torch.distributed.is_initialized(): return list(t) # one process, making shares by hand
-        t = torch.tensor(t, dtype=torch.long, device='cuda' if torch.distributed.get_backend() == 'nccl' else 'cpu')
-        torch.distributed.broadcast(t, rank)
-        return t.cpu().tolist()
-
-    def _positions(self, n:int)->tuple:
-        "Positions in the sampled order of this process's items, and how many repeats top up the last global batch."
-        ws, bs = self.world_size, self.bs
-        full = n // (bs * ws) * bs * ws
-        pad = 0 if self.drop_last else -(n - full) % ws
-        tail = np.zeros(0, int) if self.drop_last else np.r_[full:n, np.arange(pad) % max(n, 1)]
-        return np.r_[np.arange(full).reshape(-1, ws, bs)[:, self.rank].ravel(), tail.reshape(ws, -1)[self.rank]], pad
-
-    def get_idxs(self):
-        "This process's share of the order sampled on process 0."
-        idxs = self._broadcast(list(self.dl.get_idxs()), 0)
-        self.n = len(idxs)
-        pos, self.n_pad = self._positions(self.n)
-        self.n_mine = len(pos)
-        return [idxs[i] for i in pos]
-
-    def __len__(self):
-        "Batches per process: the whole global batches, and the last partial one unless `drop_last`."
-        if self.dl.n is None or not self.bs: return super().__len__()
-        gbs = self.bs * self.world_size
-        return self.dl.n // gbs if self.drop_last else -(-self.dl.n // gbs)
-
-    def new(self, dataset=None, cls=None, **kwargs):
-        "A new `DataLoader` like the one this wraps (fastai's `test_dl` makes one from the validation `DataLoader`)."
-        return self.dl.new(dataset, cls, **kwargs)
-
-    def to_detach(self, b, cpu=True, gather=True):
-        "Detach `b` and gather it from every process, in the sampled order, without the repeats of the last batch."
-        b = self._to_detach(b, cpu, gather)
-        if not gather or not getattr(self, 'n_pad', 0) or self.i < self.n_mine: return b
-        return apply(lambda o: o[:len(o) - self.n_pad] if o.ndim > 0 else o, b)
-
-@patch
-def _wrap_dl(self:DistributedTrainer, dl):
-    "Wrap `dl` in a `BatchShardedDL` (fastai's own wraps it in a `DistributedDL`)."
-    return dl if isinstance(dl, DistributedDL) else BatchShardedDL(dl, device=self.learn.model.device)

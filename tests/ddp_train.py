@@ -1,7 +1,7 @@
 """Train small digits `Learner`s with each fastai_ls loss and callback, and write what they record as JSON.
 
 Run in one process it is the reference: batch size `2 * BS`, no `distrib_ctx`. Under
-`torchrun --nproc_per_node 2` each process takes `BS` items of every global batch inside `learn.distrib_ctx()`;
+`torchrun --nproc_per_node 2` each process takes `BS` items of every global batch inside `sharded_distrib_ctx(learn)`;
 only process 0 writes the JSON. `tests/test_distributed.py` runs both and compares them.
 Usage: python ddp_train.py OUT.json
 """
@@ -13,6 +13,7 @@ from fastai.vision.all import *
 from fastai.distributed import *
 from fastai_ls.data import digits_arrays, ImageArrays
 from fastai_ls.dataloaders import noisy_dls
+from fastai_ls.distributed import sharded_distrib_ctx
 from fastai_ls.losses import LabelSmoothingCEFlat, LabelSmoothingBCEFlat, SoftTargetCE
 from fastai_ls.callbacks import LabelSmoothingCallback, EpsScheduler, NoiseMonitor
 from fastai_ls.calibration import ECE, TemperatureScaler
@@ -48,8 +49,8 @@ def mlp(n_out): # no BatchNorm; float64 inside, float32 logits
                          To(torch.float32))
 
 def distributed(learn):
-    "fastai's DDP on CPU processes: gloo, no SyncBatchNorm; `cpu=True` goes to accelerate's `Accelerator`."
-    return learn.distrib_ctx(sync_bn=False, cpu=True) if world > 1 else contextlib.nullcontext()
+    "fastai's DDP with whole global batches, on CPU processes: gloo, no SyncBatchNorm; `cpu=True` goes to accelerate."
+    return sharded_distrib_ctx(learn, sync_bn=False, cpu=True) if world > 1 else contextlib.nullcontext()
 
 def run(name, dls, model, loss, cbs, metrics, epochs, after=None):
     set_seed(0) # the same initial weights in every process and in the reference

@@ -1,4 +1,4 @@
-"The optional extras: fastai_ls[distributed] (accelerate, for distrib_ctx) and fastai_ls[ray] (the sweep on Ray)."
+"The optional extras: fastai_ls[distributed] (accelerate, for distrib_ctx) and fastai_ls[ray] (the sweep on Ray); the base install works without them."
 import configparser, importlib.metadata as md, importlib.util, subprocess, sys
 from pathlib import Path
 import pytest
@@ -32,3 +32,30 @@ def test_ray_missing_is_one_line(tmp_path):
     assert r.returncode == 2 and r.stderr.strip().splitlines() == [
         "fastai_ls_sweep: --ray needs Ray, which is not installed: pip install 'fastai_ls[ray]'"], r.stderr
     assert not (tmp_path/'out').exists()
+
+def _python(code):
+    return subprocess.run([sys.executable, '-c', code], capture_output=True, text=True)
+
+def test_the_package_imports_without_accelerate():
+    "With only the base requirements, `fastai_ls.all` imports; `fastai_ls.distributed` names the extra in one line."
+    r = _python("import sys; sys.modules['accelerate'] = None; from fastai_ls.all import *; import fastai_ls.callbacks, "
+                "fastai_ls.mislabels, fastai_ls.sweep, fastai_ls.bench; print('ok')")
+    assert r.returncode == 0 and r.stdout.strip() == 'ok', r.stderr[-3000:]
+    r = _python("import sys; sys.modules['accelerate'] = None; import fastai_ls.distributed")
+    assert r.returncode == 1 and r.stderr.strip().splitlines()[-1] == (
+        "ImportError: fastai_ls.distributed needs accelerate, which fastai's distrib_ctx runs on: "
+        "pip install 'fastai_ls[distributed]'"), r.stderr[-3000:]
+
+@pytest.mark.skipif(importlib.util.find_spec('accelerate') is None, reason="fastai_ls[distributed] is not installed")
+def test_importing_the_package_changes_nothing_in_fastai():
+    "fastai's classes hold what fastai defines, after `fastai_ls.all` and after `fastai_ls.distributed` too."
+    r = _python("""
+from fastai.vision.all import * # fastai patches its own Learner as its modules load
+import fastai.distributed as d, fastai.learner as l
+before = {c: dict(vars(c)) for c in (d.DistributedTrainer, d.DistributedDL, l.Learner)}
+from fastai_ls.all import *
+import fastai_ls.distributed
+changed = [f'{c.__name__}.{k}' for c, v in before.items() for k in set(v) | set(vars(c)) if vars(c).get(k) is not v.get(k)]
+assert not changed, changed
+print('ok')""")
+    assert r.returncode == 0 and r.stdout.strip() == 'ok', r.stderr[-3000:]
