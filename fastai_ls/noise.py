@@ -8,14 +8,16 @@ import numbers, warnings
 from dataclasses import dataclass
 import numpy as np
 import pandas as pd
-from .core import check_int, check_rate, check_seed
+from .core import check_int, check_positive, check_rate, check_seed
 
 # %% auto #0
-__all__ = ['NOISE_KINDS', 'CLASS_MAPS', 'MAX_MATRIX_BYTES', 'check_noise_matrix', 'noise_matrix', 'NoisyLabels', 'inject_noise',
-           'inject_noise_df', 'add_label_noise', 'NoisyLabeller', 'training_noise']
+__all__ = ['NOISE_KINDS', 'INSTANCE_NOISE_KINDS', 'CLASS_MAPS', 'MAX_MATRIX_BYTES', 'IDN_STD', 'check_noise_matrix',
+           'noise_matrix', 'NoisyLabels', 'inject_noise', 'inject_noise_df', 'add_label_noise', 'NoisyLabeller',
+           'training_noise']
 
 # %% ../nbs/01_noise.ipynb #9dd6bc9c
-NOISE_KINDS = ('symmetric', 'uniform', 'pairflip', 'mnist', 'cifar10')
+NOISE_KINDS = ('symmetric', 'uniform', 'pairflip', 'mnist', 'cifar10') # class-level: one matrix T for every item
+INSTANCE_NOISE_KINDS = ('idn', 'idn_chen') # a row per item: Xia et al. 2020 (with `x`), Chen et al. 2021 (with `probs`)
 CLASS_MAPS = {'mnist': {7: 1, 2: 7, 5: 6, 6: 5, 3: 8}, # Patrini et al. 2017
               'cifar10': {9: 1, 2: 0, 4: 7, 3: 5, 5: 3}} # truck→automobile, bird→airplane, deer→horse, cat↔dog
 
@@ -47,6 +49,8 @@ def _size(n):
         if n < 1024 or unit == 'PiB': return f'{n:.3g} {unit}'
         n /= 1024
 
+_NEEDS = {'idn': 'x=images', 'idn_chen': 'probs=softmax_outputs'} # what each instance kind reads
+
 def noise_matrix(
     K:int, # Number of classes
     rate:float, # Probability that a label is corrupted
@@ -55,6 +59,9 @@ def noise_matrix(
     "Transition matrix of `kind` label noise at `rate` over `K` classes."
     check_int('K', K, minimum=2)
     rate = check_rate(rate)
+    if kind in INSTANCE_NOISE_KINDS:
+        raise ValueError(f"{kind!r} noise is instance-dependent: each item has a row of its own, so there is no single "
+                         f"matrix; use inject_noise(labels, rate, kind={kind!r}, {_NEEDS[kind]})")
     if kind not in NOISE_KINDS:
         raise ValueError(f"unknown noise kind {kind!r}: use one of {', '.join(NOISE_KINDS)}, or pass a matrix as T")
     if 8 * K * K > MAX_MATRIX_BYTES:
@@ -82,10 +89,11 @@ class NoisyLabels:
     noisy:np.ndarray # Labels after corruption, same kind as the input
     clean:np.ndarray # The input labels, untouched
     is_noisy:np.ndarray # Boolean mask: noisy != clean
-    transition:np.ndarray # Transition matrix T[true, given] the noise was drawn from
+    transition:np.ndarray # Transition matrix T[true, given] the noise was drawn from; instance kinds: the mean rows
     classes:np.ndarray # Class of each row of `transition`
     rate:float # Realised fraction of corrupted labels
     rate_per_class:pd.Series # Realised fraction corrupted, per clean class
+    item_transition:np.ndarray|None=None # Instance kinds: each item's own row P(given | item), (N, K); else None
     def __repr__(self):
         return (f"NoisyLabels: {self.is_noisy.sum()} of {len(self.clean)} labels corrupted (rate {self.rate:.4f}) "
                 f"over {len(self.classes)} classes")
@@ -165,33 +173,34 @@ def _warn_if_inverted(T, classes):
                       "chance", stacklevel=3)
 
 # %% ../nbs/01_noise.ipynb #a11bb736
-def inject_noise(
-    labels, # 1-d array of class labels: integers, strings, ...
-    rate:float|None=None, # Corruption rate; with `kind` it builds `T`
-    kind:str='symmetric', # One of `NOISE_KINDS`, when `T` is not given
-    T=None, # Transition matrix T[true, given]; replaces `rate` and `kind`
-    seed:int=0, # Seed of the `numpy.random.Generator`
-    exact:bool=False, # Corrupt exactly round((1-T[c,c]) * n_c) items of each class c
-    classes=None, # Class of each row of `T`; default the sorted labels that occur
-)->NoisyLabels:
-    "Corrupt a copy of `labels` with seeded noise; the clean labels are kept beside the noisy ones."
-    seed = check_seed(seed)
-    if (rate is None) == (T is None):
-        raise ValueError("give either rate (with kind) or a transition matrix T, not both or neither")
-    if T is not None: T = check_noise_matrix(T)
-    labels = _check_labels(labels)
-    classes = _classes(labels, classes, kind, T)
-    if len(classes) < 2:
-        raise ValueError(f"noise needs at least 2 classes, but the labels hold {len(classes)} {_show(classes)}: "
-                         "pass classes= to name the others")
-    codes = _encode(labels, classes)
-    symmetric = T is None and kind == 'symmetric'
-    if T is None: T = noise_matrix(len(classes), rate, kind)
-    if len(T) != len(classes):
-        raise ValueError(f"T has {len(T)} classes but the labels hold {len(classes)} {_show(classes)}: "
-                         "pass classes= to say which row of T is which class")
-    _warn_if_inverted(T, classes)
-    rng = np.random.default_rng(seed)
+def _check_instance_args(kind, T, x, x_scale, probs, exact)->str|None:
+    "The instance kind in use, if any; `x`, `x_scale` or `probs` where it does not read them, or missing, is refused."
+    used = kind if T is None and kind in INSTANCE_NOISE_KINDS else None
+    for name, given, reader in (('x', x is not None, 'idn'), ('x_scale', x_scale != 1, 'idn'),
+                                ('probs', probs is not None, 'idn_chen')):
+        if given and used != reader:
+            raise ValueError(f"{name} is read only by kind={reader!r}, not by "
+                             f"{'a matrix T' if T is not None else repr(kind) + ' noise'}: leave it out")
+    if used == 'idn' and x is None:
+        raise ValueError("kind='idn' (Xia et al. 2020) projects each item: pass x=images, one item per label, of "
+                         "any shape")
+    if used == 'idn_chen' and probs is None:
+        raise ValueError("kind='idn_chen' (Chen et al. 2021) ranks the items by a model's predictions: pass probs=, "
+                         "the (N, K) softmax outputs of a model trained on the clean labels, averaged over its epochs")
+    if used == 'idn': check_positive('x_scale', x_scale)
+    if used == 'idn' and exact:
+        raise ValueError("exact=True fixes the per-class counts of a noise matrix; kind='idn' draws each item against "
+                         "its own flip rate, so leave exact out ('idn_chen' flips exactly round(rate·N) items)")
+    return used
+
+def _class_noise(
+    codes:np.ndarray, # Clean label codes 0..K-1
+    T:np.ndarray, # Class-level transition matrix
+    symmetric:bool, # `T` is symmetric noise: draw the new labels the quick way
+    exact:bool, # Exact per-class counts
+    rng:np.random.Generator,
+)->np.ndarray: # Noisy codes
+    "Codes corrupted by the class-level `T`: first which items are corrupted, then their new labels."
     flip_prob = 1 - np.diag(T)
     if exact:
         flip = np.zeros(len(codes), bool)
@@ -212,12 +221,160 @@ def inject_noise(
         dest = np.minimum(np.searchsorted(edges, rng.random(len(src)) + src, side='right') - src * K, K - 1)
     noisy_codes = codes.copy()
     noisy_codes[flip] = dest
-    is_noisy = noisy_codes != codes
-    per_class = np.bincount(src[dest != src], minlength=K) / np.maximum(np.bincount(codes, minlength=K), 1)
+    return noisy_codes
+
+def inject_noise(
+    labels, # 1-d array of class labels: integers, strings, ...
+    rate:float|None=None, # Corruption rate; with `kind` it builds `T`
+    kind:str='symmetric', # One of `NOISE_KINDS` or `INSTANCE_NOISE_KINDS`, when `T` is not given
+    T=None, # Transition matrix T[true, given]; replaces `rate` and `kind`
+    seed:int=0, # Seed of the `numpy.random.Generator`
+    exact:bool=False, # Corrupt exactly round((1-T[c,c]) * n_c) items of each class c
+    classes=None, # Class of each row of `T`; default the sorted labels that occur
+    x=None, # kind='idn': the items (N × any shape), one per label, flattened and projected
+    x_scale:float=1., # kind='idn': factor on `x` before the projection; 1 projects it as given, as the paper does
+    probs=None, # kind='idn_chen': (N, K) softmax outputs of a model fit to the clean labels, averaged over epochs
+)->NoisyLabels:
+    "Corrupt a copy of `labels` with seeded noise; the clean labels are kept beside the noisy ones."
+    seed = check_seed(seed)
+    if (rate is None) == (T is None):
+        raise ValueError("give either rate (with kind) or a transition matrix T, not both or neither")
+    instance = _check_instance_args(kind, T, x, x_scale, probs, exact)
+    if T is not None: T = check_noise_matrix(T)
+    labels = _check_labels(labels)
+    classes = _classes(labels, classes, kind, T)
+    if len(classes) < 2:
+        raise ValueError(f"noise needs at least 2 classes, but the labels hold {len(classes)} {_show(classes)}: "
+                         "pass classes= to name the others")
+    codes = _encode(labels, classes)
+    rng = np.random.default_rng(seed)
+    rows = None
+    if instance == 'idn':
+        rows = _idn_rows(codes, len(classes), check_rate(rate), _check_x(x, len(codes)), x_scale, rng)
+    elif instance: rows = _chen_rows(codes, check_rate(rate), _check_probs(probs, len(codes), classes))
+    if rows is not None: T, noisy_codes = _mean_rows(rows, codes), _draw(rows, codes, rng)
+    else:
+        symmetric = T is None and kind == 'symmetric'
+        if T is None: T = noise_matrix(len(classes), rate, kind)
+        if len(T) != len(classes):
+            raise ValueError(f"T has {len(T)} classes but the labels hold {len(classes)} {_show(classes)}: "
+                             "pass classes= to say which row of T is which class")
+        noisy_codes = _class_noise(codes, T, symmetric, exact, rng)
+    _warn_if_inverted(T, classes)
+    is_noisy, K = noisy_codes != codes, len(T)
+    per_class = np.bincount(codes[is_noisy], minlength=K) / np.maximum(np.bincount(codes, minlength=K), 1)
     noisy = noisy_codes.astype(classes.dtype) if _is_range(classes) else classes[noisy_codes]
     return NoisyLabels(noisy=noisy, clean=labels.copy(), is_noisy=is_noisy, transition=T,
                        classes=classes, rate=float(is_noisy.mean()) if len(codes) else 0.,
-                       rate_per_class=pd.Series(per_class, index=pd.Index(classes, name='class'), name='rate'))
+                       rate_per_class=pd.Series(per_class, index=pd.Index(classes, name='class'), name='rate'),
+                       item_transition=rows)
+
+# %% ../nbs/01_noise.ipynb #b29abc45
+def _draw(
+    rows:np.ndarray, # (N, K) row of each item
+    codes:np.ndarray, # Clean code of each item
+    rng:np.random.Generator,
+)->np.ndarray: # Noisy codes
+    "Each item keeps its code with the probability on it; the others draw a new one from the rest of their row."
+    n = np.arange(len(codes))
+    flip = rng.random(len(codes)) >= rows[n, codes]
+    other = rows[flip]; other[n[:len(other)], codes[flip]] = 0
+    cum = other.cumsum(1)
+    u = (1 - rng.random(len(cum))) * cum[:, -1] # in (0, total]: the first class whose cum reaches it has mass
+    noisy = codes.copy()
+    noisy[flip] = (cum < u[:, None]).sum(1)
+    return noisy
+
+def _mean_rows(rows, codes)->np.ndarray:
+    "The mean row of each clean class, (K, K); an identity row for a class without items."
+    K = rows.shape[1]
+    n = np.bincount(codes, minlength=K)
+    T = np.eye(K)[codes].T @ rows
+    T[n > 0] /= n[n > 0, None]
+    T[n == 0] = np.eye(K)[n == 0]
+    return T
+
+# %% ../nbs/01_noise.ipynb #d96f2b6b
+IDN_STD = 0.1 # Standard deviation of the flip rates of kind='idn' around `rate` (Xia et al. 2020)
+
+def _truncated_normal(rng, mean, std, n, low=0., high=1.)->np.ndarray:
+    "`n` draws of N(`mean`, `std`²) truncated to [`low`, `high`], by rejection: those outside are drawn again."
+    out = rng.normal(mean, std, n)
+    while len(bad := np.flatnonzero((out < low) | (out > high))): out[bad] = rng.normal(mean, std, len(bad))
+    return out
+
+def _check_x(x, n)->np.ndarray:
+    "`x` as an (n, D) array of finite numbers: one flattened item per label."
+    X = np.asarray(x)
+    if X.ndim == 0 or len(X) != n:
+        raise ValueError(f"x must hold one item per label: it has {len(X) if X.ndim else 0} items (shape {X.shape}), "
+                         f"the labels {n}")
+    if X.dtype.kind not in 'biuf': raise ValueError(f"x must hold numbers, got dtype {X.dtype}")
+    X = X.reshape(n, int(np.prod(X.shape[1:])))
+    if X.shape[1] == 0: raise ValueError(f"x must hold at least one value per item, got shape {np.shape(x)}")
+    if X.dtype.kind == 'f' and not np.isfinite(X).all():
+        raise ValueError(f"x holds a NaN or an infinite value (item {np.flatnonzero(~np.isfinite(X).all(1))[0]})")
+    return X
+
+def _project(
+    X:np.ndarray, # (N, D) items
+    codes:np.ndarray, # Clean code of each item
+    W, # W[0], W[1], ... in class order, each (D, K): an array (K, D, K) or a generator
+    scale:float=1., # Factor on `X`
+    chunk:int=1024, # Items projected at once
+)->np.ndarray: # (N, K) logits
+    "x·W[y] of each item, with x in float64 times `scale`."
+    out = None
+    for c, Wc in enumerate(W):
+        if out is None: out = np.zeros((len(X), Wc.shape[1]))
+        idx = np.flatnonzero(codes == c)
+        for s in range(0, len(idx), chunk): out[idx[s:s+chunk]] = (X[idx[s:s+chunk]].astype(float) * scale) @ Wc
+    return out
+
+def _xia_rows(logits, codes, flip_rate)->np.ndarray:
+    "Each item's row: its `flip_rate` spread by softmax(`logits`) over the other classes, 1 - `flip_rate` on its own."
+    n = np.arange(len(codes))
+    z = logits.copy(); z[n, codes] = -np.inf
+    p = np.exp(z - z.max(1, keepdims=True))
+    p *= (flip_rate / p.sum(1))[:, None]
+    p[n, codes] = 1 - flip_rate
+    return p
+
+def _idn_rows(codes, K, rate, X, scale, rng)->np.ndarray:
+    "Xia et al. 2020's row of each item (`rate` 0 gives clean labels)."
+    if rate == 0: return np.eye(K)[codes]
+    flip_rate = _truncated_normal(rng, rate, IDN_STD, len(codes))
+    W = (rng.standard_normal((X.shape[1], K)) for _ in range(K)) # W[y] of each class, drawn when it is used
+    logits = _project(X, codes, W, scale)
+    if not np.isfinite(logits).all():
+        raise ValueError(f"x·W overflowed: x holds values up to {np.abs(X).max():.3g}; pass a smaller x_scale")
+    return _xia_rows(logits, codes, flip_rate)
+
+# %% ../nbs/01_noise.ipynb #988fe97a
+def _check_probs(probs, n, classes)->np.ndarray:
+    "`probs` as an (n, K) float array whose rows are probabilities, one column per class."
+    P = np.asarray(probs, dtype=float)
+    if P.ndim != 2 or len(P) != n:
+        raise ValueError(f"probs must be an (N, K) array with one row per label: got shape {P.shape} for {n} labels")
+    if P.shape[1] != len(classes):
+        raise ValueError(f"probs has {P.shape[1]} columns but there are {len(classes)} classes {_show(classes)}: "
+                         "give one column per class, in this order (pass classes= to name them all)")
+    if not np.isfinite(P).all() or (P < 0).any():
+        raise ValueError("probs must hold finite, non-negative probabilities: pass softmax outputs, not logits")
+    sums = P.sum(1)
+    if len(bad := np.flatnonzero(np.abs(sums - 1) > 1e-4)):
+        i = bad[0]
+        raise ValueError(f"each row of probs must sum to 1, but row {i} sums to {sums[i]:.6g}: pass softmax outputs "
+                         "(averaged over epochs), not logits")
+    return P
+
+def _chen_rows(codes, rate, probs)->np.ndarray:
+    "Chen et al. 2021: the round(rate·N) items whose likeliest wrong class scores highest go to it (one-hot rows)."
+    n = np.arange(len(codes))
+    wrong = probs.copy(); wrong[n, codes] = -1
+    flip = np.argsort(-wrong.max(1), kind='stable')[:int(round(rate * len(codes)))] # ties: the earlier item first
+    noisy = codes.copy(); noisy[flip] = wrong[flip].argmax(1)
+    return np.eye(probs.shape[1])[noisy]
 
 # %% ../nbs/01_noise.ipynb #2544bc84
 def _valid_mask(df, valid_col)->np.ndarray:
@@ -233,16 +390,28 @@ def _valid_mask(df, valid_col)->np.ndarray:
                          "say whether that row is for validation")
     return col.to_numpy(bool)
 
+def _per_row(a, name, n)->np.ndarray|None:
+    "`a` as an array with one entry per row of the DataFrame, validation rows too."
+    if a is None: return None
+    a = np.asarray(a)
+    if a.ndim == 0 or len(a) != n:
+        raise ValueError(f"{name} must hold one entry per row of the DataFrame, validation rows too: it has "
+                         f"{len(a) if a.ndim else 0} (shape {a.shape}), the DataFrame {n} rows")
+    return a
+
 def inject_noise_df(
     df:pd.DataFrame, # Source data; it is not modified
     label_col:str, # Column of clean labels
     rate:float|None=None, # Corruption rate (with `kind`)
-    kind:str='symmetric', # One of `NOISE_KINDS`
+    kind:str='symmetric', # One of `NOISE_KINDS` or `INSTANCE_NOISE_KINDS`
     seed:int=0, # Seed of the `numpy.random.Generator`
     valid_col:str|None=None, # Boolean column marking validation rows, which stay clean
     T=None, # Transition matrix; replaces `rate` and `kind`
     exact:bool=False, # Exact per-class counts, as in `inject_noise`
     classes=None, # Class of each row of `T`; default the sorted labels that occur in the whole column
+    x=None, # kind='idn': one item per row of `df` (validation rows too), of any shape
+    x_scale:float=1., # kind='idn': factor on `x`, as in `inject_noise`
+    probs=None, # kind='idn_chen': (len(df), K) softmax outputs, one row per row of `df`
 )->pd.DataFrame: # Copy of `df` with `noisy_<label_col>` and `is_noisy` added
     "Copy `df` with noisy training labels beside the clean ones; validation rows are never corrupted."
     seed = check_seed(seed)
@@ -258,13 +427,15 @@ def inject_noise_df(
     labels = _check_labels(df[label_col].to_numpy(), f'column {label_col!r}', df.index)
     classes = _classes(labels, classes, kind, T) # from the whole column: a class seen only in validation keeps its row
     _encode(labels, classes, df.index) # every row's label is a class, validation rows too
-    nl = inject_noise(labels[train], rate=rate, kind=kind, T=T, seed=seed, exact=exact, classes=classes)
+    x, probs = _per_row(x, 'x', len(df)), _per_row(probs, 'probs', len(df))
+    nl = inject_noise(labels[train], rate=rate, kind=kind, T=T, seed=seed, exact=exact, classes=classes,
+                      x=None if x is None else x[train], x_scale=x_scale, probs=None if probs is None else probs[train])
     out = df.copy()
     noisy = labels.copy()
     noisy[train] = nl.noisy
     out[noisy_col], out['is_noisy'] = noisy, noisy != labels
     out.attrs['label_noise'] = dict(label_col=label_col, rate=rate, kind=kind if T is None else 'matrix', seed=seed,
-                                    exact=exact, realised_rate=nl.rate, T=nl.transition.tolist(),
+                                    exact=exact, x_scale=x_scale, realised_rate=nl.rate, T=nl.transition.tolist(),
                                     classes=nl.classes.tolist())
     return out
 
