@@ -176,17 +176,22 @@ class TensorImageDataLoaders(DataLoaders):
 def noisy_dls(
     data:ImageArrays|str|Path, # An `ImageArrays`, or a dataset name or folder for `image_arrays`
     rate:float=0., # Fraction of training labels to corrupt (with `kind`)
-    kind:str='symmetric', # Noise kind, one of `fastai_ls.noise.NOISE_KINDS`
+    kind:str='symmetric', # Noise kind, one of `NOISE_KINDS` or `INSTANCE_NOISE_KINDS` (from `fastai_ls.noise`)
     seed:int=0, # Seed of the noise and of the training shuffle
     n_per_class:int|None=None, # Training images kept per class (the first ones); None keeps all
     bs:int=64, # Training batch size
     T=None, # A transition matrix T[true, given], instead of `rate` and `kind`
     exact:bool=False, # Corrupt exact per-class counts (see `inject_noise`)
+    probs=None, # For kind 'idn_chen': (N, K) probabilities of the training images kept (see `inject_noise`)
+    x_scale:float=1., # For kind 'idn': the pixels' scale in the projection (see `inject_noise`)
     **kwargs # Passed to `TensorImageDataLoaders.from_arrays`: `val_bs`, `batch_tfms`, `normalize`, `device`
 )->TensorImageDataLoaders:
     "`TensorImageDataLoaders` with seeded noise on the training labels, the clean ones kept beside them; clean validation."
     check_seed(seed)
     data = image_arrays(data, n_per_class) if isinstance(data, (str, Path)) else data.subset(n_per_class)
+    if T is not None and rate:
+        raise ValueError(f"noisy_dls takes a noise rate {rate!r} or a transition matrix T, not both: T sets the rates")
+    per_item = {'x': data.x_train, 'x_scale': x_scale} if kind == 'idn' else {'probs': probs} if kind == 'idn_chen' else {}
     noise = inject_noise(data.y_train, rate=None if T is not None else rate, kind=kind, T=T, seed=seed, exact=exact,
-                         classes=np.arange(data.c))
+                         classes=np.arange(data.c), **per_item)
     return TensorImageDataLoaders.from_arrays(data, bs=bs, y_train=noise.noisy, seed=seed, **kwargs)
