@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 from .core import check_int
 import torch
+from fastcore.foundation import L
 from .dataloaders import TensorImageDataset
 
 # %% auto #0
@@ -18,6 +19,13 @@ def _unshuffled_train_dl(learn):
     "The training items in order, with labels and the validation transforms."
     src = learn.dls.train_ds
     return learn.dls.test_dl(src if isinstance(src, TensorImageDataset) else src.items, with_labels=True)
+
+def _item_names(items, order)->list|None:
+    "What names each ranked item: a DataFrame's row label, a list's or `L`'s element (a file name, say); else None."
+    if isinstance(items, pd.DataFrame): return list(items.index[order]) # by position: its index may be any labels
+    if isinstance(items, pd.Series): return list(items.iloc[order])
+    if isinstance(items, (list, tuple, L)): return [items[int(i)] for i in order]
+    return None # arrays and tensors of images: `idx` is the name
 
 def find_label_issues(
     learn, # A trained fastai `Learner` with a softmax loss
@@ -42,9 +50,8 @@ def find_label_issues(
     order = np.argsort(-score, kind='stable')[:k]
     df = pd.DataFrame({'idx': order, 'given': [name(int(given[i])) for i in order],
                        'predicted': [name(int(probs[i].argmax())) for i in order], 'score': score[order]})
-    items = getattr(dl.dataset, 'items', None)
-    # file names
-    if isinstance(items, (list, tuple)) or hasattr(items, 'map'): df.insert(1, 'item', [items[i] for i in order])
+    names = _item_names(getattr(dl.dataset, 'items', None), order)
+    if names is not None: df.insert(1, 'item', names)
     if noise is not None:
         if len(noise) != len(given):
             raise ValueError(f"noise has {len(noise)} rows but the DataLoader has {len(given)} items: "
