@@ -33,6 +33,9 @@ def confidence_and_correct(
             raise ValueError(f"sigmoid targets must be 0 or 1, got {t[~np.isin(t, (0, 1))][0]!r}")
         return np.maximum(p, 1 - p), (p > 0.5) == (t > 0.5)
     if probs.ndim == 2 and targets.shape == probs.shape[:1]:
+        if targets.dtype.kind not in 'iu':
+            raise ValueError(f"softmax targets must be integer class indices, got dtype {targets.dtype}"
+                             + (f" ({targets[:3].tolist()}...)" if len(targets) else ''))
         K, bad = probs.shape[1], (targets < 0) | (targets >= probs.shape[1])
         if bad.any(): raise ValueError(f"target class {targets[bad][0]} is outside [0, {K}) for probs of {K} classes")
         sums = probs.sum(1)
@@ -111,10 +114,19 @@ class TemperatureScaler:
     ):
         "Fit the temperature to `logits` and `targets`; returns `self`."
         check_int('max_iter', max_iter)
-        logits, targets = torch.as_tensor(logits).float().detach(), torch.as_tensor(targets).long()
+        logits, targets = torch.as_tensor(logits).float().detach(), torch.as_tensor(targets)
         if logits.ndim != 2 or targets.shape != logits.shape[:1] or not len(logits):
             raise ValueError(f"need (N, K) logits and (N,) targets with N >= 1, "
                              f"got {tuple(logits.shape)} and {tuple(targets.shape)}")
+        if targets.is_floating_point() or targets.dtype == torch.bool:
+            raise ValueError(f"targets must be integer class indices, got dtype {targets.dtype}")
+        if not torch.isfinite(logits).all():
+            row = (~torch.isfinite(logits)).any(1).nonzero()[0, 0].item()
+            raise ValueError(f"logits hold a NaN or an infinite value (row {row})")
+        targets, K = targets.long(), logits.shape[1]
+        if ((targets < 0) | (targets >= K)).any():
+            raise ValueError(f"target class {targets[(targets < 0) | (targets >= K)][0].item()} is outside [0, {K}) for "
+                             f"logits of {K} classes")
         log_t = torch.zeros(1, requires_grad=True) # fit log T, so that T stays positive
         opt = torch.optim.LBFGS([log_t], lr=0.1, max_iter=max_iter, line_search_fn='strong_wolfe')
         def closure():
