@@ -92,7 +92,9 @@ class EpsScheduler(Callback):
 
     def before_batch(self):
         "Set `eps` from the schedule."
-        self.target.eps = check_eps(float(self.sched(self.pct_train)), getattr(self.target, 'allow_negative', False),
+        eps = self.sched(self.pct_train)
+        if isinstance(eps, Tensor) and eps.numel() == 1: eps = eps.item()
+        self.target.eps = check_eps(eps, getattr(self.target, 'allow_negative', False),
                                     name='scheduled eps')
     def after_batch(self):
         "Record the `eps` used."
