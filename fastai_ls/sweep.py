@@ -10,14 +10,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from fastcore.script import call_parse
-from .core import check_int, check_seed, check_positive, check_rate, check_eps
+from .core import check_int, check_seed, check_positive, check_rate, check_eps, run_cli
 from .noise import NOISE_KINDS
 from .data import ImageArrays, image_arrays
 
 # %% auto #0
 __all__ = ['SETTING_COLS', 'CELL_COLS', 'MEASURE_COLS', 'RESULT_COLS', 'PRESETS', 'RAY_RETRIES', 'loss_name', 'train_cell',
            'settings_hash', 'append_result', 'read_results', 'summary_table', 'plot_sweep', 'sweep',
-           'memorisation_curves', 'plot_memorisation', 'fastai_ls_sweep']
+           'memorisation_curves', 'plot_memorisation', 'fastai_ls_sweep', 'main']
 
 # %% ../nbs/06_sweep.ipynb #f07dd0f0
 def loss_name(
@@ -529,3 +529,7 @@ def fastai_ls_sweep(
         print(f"fastai_ls_sweep: {len(results.attrs['lost'])} cells were lost with their Ray workers; "
               "the same command trains them", file=sys.stderr)
         sys.exit(1)
+
+def main():
+    "The `fastai_ls_sweep` command: its flags spelt `--n_per_class` or `--n-per-class`, with either fastcore."
+    run_cli(fastai_ls_sweep)
