@@ -7,6 +7,7 @@ from __future__ import annotations
 import math, numbers
 import torch
 import torch.nn.functional as F
+import torch.autograd.forward_ad as fwAD
 from torch import Tensor, nn
 from fastcore.meta import delegates
 from fastai.losses import BaseLoss
@@ -52,7 +53,9 @@ class _RobustLoss(_ClassAxis, nn.Module):
             if y.dtype is not torch.int64: y = y.long() if y.dtype is torch.uint8 else None # None: torch refuses
             if x.dtype in (torch.float16, torch.bfloat16): x = x.float()
             if x.ndim != 2: x, y = (x[None], y[None]) if x.ndim == 1 else (x.movedim(1, -1).flatten(0, -2), y.flatten())
-            loss = self.per_item(x, y)
+            if not torch.is_autocast_enabled(x.device.type): loss = self.per_item(x, y)
+            else: # the loss is computed in float32, which autocast would undo for some operations
+                with torch.autocast(x.device.type, enabled=False): loss = self.per_item(x, y)
         except Exception:
             _check_ce_args(input, target, None, reduction, -100)
             if (target < 0).any():
@@ -113,15 +116,45 @@ class SymmetricCEFlat(_ClassAxis, BaseLoss):
     y_int = True
     def __init__(self, *args, axis:int=-1, **kwargs): super().__init__(SymmetricCE, *args, axis=axis, **kwargs)
 
-# %% ../nbs/00b_robust_losses.ipynb #7c5fe3f4
-def _nce(x:Tensor, y:Tensor)->tuple:
-    "Normalised CE $-\log p_y / \sum_c -\log p_c$ of each row, and the CE; masked classes ($x_c=-\infty$) are left out."
+# %% ../nbs/00b_robust_losses.ipynb #0f48f23e
+def _nce_autograd(x:Tensor, y:Tensor, masked:Tensor|None)->tuple:
+    "Normalised CE and CE of each row from torch's differentiable operations; `masked` classes (or None) left out."
     ce = F.cross_entropy(x, y, reduction='none', ignore_index=_COUNT_ALL)
     lse, s, k = ce + x.gather(1, y[:, None]).squeeze(1), x.sum(1), x.shape[1] # CE = lse - x_y
-    if not _traced() and s.isneginf().any(): # a masked class: sum over the others only (one test of N sums)
-        masked = x.isneginf()
-        s, k = x.masked_fill(masked, 0).sum(1), k - masked.sum(1)
-    return ce / (k * lse - s), ce # the sum over c of -log p_c = lse - x_c, without an N×K log-softmax
+    if masked is not None: s, k = x.masked_fill(masked, 0).sum(1), k - masked.sum(1)
+    return ce / (k * lse - s), ce
+
+class _NCEFunction(torch.autograd.Function):
+    "`_nce_autograd` from one softmax, which becomes the gradient: p·(u - k·v + g_ce) + v - (u + g_ce)·one_hot(y)."
+    @staticmethod
+    def forward(ctx, x, y, masked):
+        "NCE and CE of each row; keeps the softmax."
+        p = torch.softmax(x, 1)
+        lse = x.amax(1) - p.amax(1).log() # the largest probability is exp(max x - lse)
+        k = x.shape[1] if masked is None else x.shape[1] - masked.sum(1)
+        s = (x if masked is None else x.masked_fill(masked, 0)).sum(1)
+        ce, d = lse - x.gather(1, y[:, None]).squeeze(1), k * lse - s # d: the sum of -log p over the classes
+        ctx.save_for_backward(x, y, masked, p, ce, d)
+        ctx.k = k
+        return ce / d, ce
+
+    @staticmethod
+    def backward(ctx, g_nce, g_ce):
+        "The gradient of `g_nce·NCE + g_ce·CE` with respect to the logits; under `create_graph`, `_nce_autograd`'s."
+        x, y, masked, p, ce, d = ctx.saved_tensors
+        if torch.is_grad_enabled(): # create_graph=True
+            out = _nce_autograd(x, y, masked)
+            return torch.autograd.grad(out, x, (g_nce, g_ce), create_graph=True)[0], None, None
+        u, v = g_nce / d, g_nce * ce / d**2
+        gx = torch.addcmul(v[:, None], p, (u - ctx.k * v + g_ce)[:, None])
+        if masked is not None: gx.masked_fill_(masked, 0)
+        return gx.scatter_add_(1, y[:, None], -(u + g_ce)[:, None]), None, None
+
+def _nce(x:Tensor, y:Tensor)->tuple:
+    "Normalised CE $-\log p_y / \sum_c -\log p_c$ of each row, and the CE; masked classes ($x_c=-\infty$) are left out."
+    if _traced() or fwAD.unpack_dual(x).tangent is not None: return _nce_autograd(x, y, x.isneginf()) # no value test
+    masked = x.isneginf() if x.sum(1).isneginf().any() else None # one test of N sums finds masked classes
+    return _NCEFunction.apply(x, y, masked)
 
 class NCERCE(_RobustLoss):
     "Active-passive loss alpha·NCE + beta·RCE: Ma et al., ICML 2020, arXiv:2006.13554."
@@ -180,27 +213,58 @@ def _soft_bootstrap(x:Tensor, y:Tensor, beta:float)->Tensor:
     h = -(lp.exp() * lp.nan_to_num(nan=math.nan, neginf=0.)).sum(1) # a masked class: 0·log 0 is 0
     return torch.add(F.nll_loss(lp, y, reduction='none', ignore_index=_COUNT_ALL) * beta, h, alpha=1 - beta)
 
+def _hard_bootstrap(x:Tensor, y:Tensor, beta:float)->Tensor:
+    "beta·CE + (1-beta)·CE against argmax p of each row, from torch's differentiable operations."
+    lp = F.log_softmax(x, 1)
+    both = lp.gather(1, torch.stack([y, x.detach().argmax(1)], 1)) # log p of the given and the predicted class
+    return both[:, 0] * -beta - both[:, 1] * (1 - beta)
+
 class _SoftBootstrap(torch.autograd.Function):
-    "`_soft_bootstrap`, whose gradient p·(beta - (1-beta)(log p + H)) - beta·one_hot(y) is one N×K tensor."
+    "`_soft_bootstrap` from one softmax: H = lse - m, m = Σ p·x; the gradient is p·(beta + (1-beta)(m - x)) - beta·one_hot(y)."
     @staticmethod
-    def forward(ctx, x, y, beta):
-        "The loss of each row; keeps p, log p and the entropy H."
-        lp = F.log_softmax(x, 1)
-        ce = -lp.gather(1, y[:, None]).squeeze(1)
-        p = lp.exp()
-        h = -torch.linalg.vecdot(p, lp.nan_to_num_(nan=math.nan, neginf=0.)) # a masked class: 0·log 0 is 0
-        ctx.save_for_backward(x, y, p, lp, h)
+    def forward(ctx, x, y, beta, masked):
+        "The loss of each row; keeps the softmax (and the logits), `masked` classes (or None) set to 0 in them."
+        xf = x if masked is None else x.masked_fill(masked, 0.) # a masked class: p = 0, so 0·x is 0, not nan
+        p = torch.softmax(x, 1)
+        lse = x.amax(1) - p.amax(1).log() # the largest probability is exp(max x - lse)
+        m = torch.linalg.vecdot(p, xf)
+        ctx.save_for_backward(x, y, masked, xf, p, m)
         ctx.beta = beta
-        return torch.add(ce * beta, h, alpha=1 - beta)
+        return lse - x.gather(1, y[:, None]).squeeze(1) * beta - m * (1 - beta) # beta·(lse - x_y) + (1-beta)·(lse - m)
 
     @staticmethod
     def backward(ctx, g):
-        "The gradient with respect to the logits; under `create_graph=True`, from `_soft_bootstrap`'s own graph."
-        x, y, p, lp, h = ctx.saved_tensors
+        "The gradient with respect to the logits, in one N×K tensor; under `create_graph=True`, `_soft_bootstrap`'s."
+        x, y, masked, xf, p, m = ctx.saved_tensors
+        b = ctx.beta
         if torch.is_grad_enabled(): # create_graph=True
-            return torch.autograd.grad(_soft_bootstrap(x, y, ctx.beta), x, g, create_graph=True)[0], None, None
-        gx = lp.add(h[:, None]).mul_(ctx.beta - 1).add_(ctx.beta).mul_(p).mul_(g[:, None])
-        return gx.scatter_add_(1, y[:, None], (-ctx.beta * g)[:, None]), None, None
+            return torch.autograd.grad(_soft_bootstrap(x, y, b), x, g, create_graph=True)[0], None, None, None
+        gx = torch.addcmul((g * b + g * (1 - b) * m)[:, None], xf, (g * (b - 1))[:, None]).mul_(p)
+        return gx.scatter_add_(1, y[:, None], (-b * g)[:, None]), None, None, None
+
+class _HardBootstrap(torch.autograd.Function):
+    "lse - beta·x_y - (1-beta)·x_z, z = argmax p, from one softmax; the gradient is p - beta·one_hot(y) - (1-beta)·one_hot(z)."
+    @staticmethod
+    def forward(ctx, x, y, beta):
+        "The loss of each row; keeps the softmax."
+        p = torch.softmax(x, 1)
+        top, z = p.max(1)
+        xs = x.gather(1, torch.stack([y, z], 1)) # the logits of the given and of the predicted class
+        ctx.save_for_backward(x, y, z, p)
+        ctx.beta = beta
+        return x.amax(1) - top.log() - xs[:, 0] * beta - xs[:, 1] * (1 - beta) # lse = max x - log max p
+
+    @staticmethod
+    def backward(ctx, g):
+        "The gradient with respect to the logits; under `create_graph=True`, that of torch's own operations."
+        x, y, z, p = ctx.saved_tensors
+        b = ctx.beta
+        if torch.is_grad_enabled(): # create_graph=True
+            lp = F.log_softmax(x, 1)
+            loss = -lp.gather(1, y[:, None]).squeeze(1) * b - lp.gather(1, z[:, None]).squeeze(1) * (1 - b)
+            return torch.autograd.grad(loss, x, g, create_graph=True)[0], None, None
+        gx = p.mul(g[:, None]).scatter_add_(1, y[:, None], (-b * g)[:, None])
+        return gx.scatter_add_(1, z[:, None], ((b - 1) * g)[:, None]), None, None
 
 # %% ../nbs/00b_robust_losses.ipynb #8093b091
 class BootstrappingCE(_RobustLoss):
@@ -216,10 +280,11 @@ class BootstrappingCE(_RobustLoss):
 
     def per_item(self, x:Tensor, y:Tensor)->Tensor:
         "beta·CE + (1-beta)·(the entropy of p, soft; CE against argmax p, hard) for each row of (N, K) logits `x`."
-        if not self.hard: return _SoftBootstrap.apply(x, y, self.beta)
-        lp = F.log_softmax(x, 1)
-        both = lp.gather(1, torch.stack([y, x.detach().argmax(1)], 1)) # log p of the given and the predicted class
-        return both[:, 0] * -self.beta - both[:, 1] * (1 - self.beta)
+        if _traced() or fwAD.unpack_dual(x).tangent is not None: # torch's own operations
+            return _soft_bootstrap(x, y, self.beta) if not self.hard else _hard_bootstrap(x, y, self.beta)
+        if self.hard: return _HardBootstrap.apply(x, y, self.beta)
+        masked = x.isneginf() if x.sum(1).isneginf().any() else None # one test of N sums finds masked classes
+        return _SoftBootstrap.apply(x, y, self.beta, masked)
 
     def extra_repr(self): return f"beta={self.beta}, hard={self.hard}, reduction={self.reduction!r}"
 
