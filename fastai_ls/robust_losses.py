@@ -5,6 +5,7 @@
 # %% ../nbs/00b_robust_losses.ipynb #7d850e94
 from __future__ import annotations
 import math, numbers
+from .core import check_int, check_reduction # first: see core
 import torch
 import torch.nn.functional as F
 import torch.autograd.forward_ad as fwAD
@@ -12,7 +13,6 @@ from torch import Tensor, nn
 from fastcore.meta import delegates
 from fastai.losses import BaseLoss
 from fastai.callback.core import Callback
-from .core import check_int, check_reduction
 from .losses import _ClassAxis, _check_ce_args, _traced
 
 # %% auto #0
@@ -117,44 +117,57 @@ class SymmetricCEFlat(_ClassAxis, BaseLoss):
     def __init__(self, *args, axis:int=-1, **kwargs): super().__init__(SymmetricCE, *args, axis=axis, **kwargs)
 
 # %% ../nbs/00b_robust_losses.ipynb #0f48f23e
-def _nce_autograd(x:Tensor, y:Tensor, masked:Tensor|None)->tuple:
-    "Normalised CE and CE of each row from torch's differentiable operations; `masked` classes (or None) left out."
+def _nce_autograd(x:Tensor, y:Tensor, masked:Tensor|None, log_min:float|None=None)->tuple:
+    "NCE, CE and (with `log_min`) NNCE of each row from torch's differentiable operations; `masked` classes left out."
     ce = F.cross_entropy(x, y, reduction='none', ignore_index=_COUNT_ALL)
     lse, s, k = ce + x.gather(1, y[:, None]).squeeze(1), x.sum(1), x.shape[1] # CE = lse - x_y
     if masked is not None: s, k = x.masked_fill(masked, 0).sum(1), k - masked.sum(1)
-    return ce / (k * lse - s), ce
+    if log_min is None: return ce / (k * lse - s), ce, None
+    z = F.log_softmax(x, 1).clamp(min=log_min) - log_min # in [0, -log_min]; 0 for a masked class
+    return ce / (k * lse - s), ce, 1 - z.gather(1, y[:, None]).squeeze(1) / z.sum(1)
 
 class _NCEFunction(torch.autograd.Function):
     "`_nce_autograd` from one softmax, which becomes the gradient: p·(u - k·v + g_ce) + v - (u + g_ce)·one_hot(y)."
     @staticmethod
-    def forward(ctx, x, y, masked):
-        "NCE and CE of each row; keeps the softmax."
+    def forward(ctx, x, y, masked, log_min):
+        "NCE, CE and NNCE (or None) of each row; keeps the softmax."
         p = torch.softmax(x, 1)
         lse = x.amax(1) - p.amax(1).log() # the largest probability is exp(max x - lse)
         k = x.shape[1] if masked is None else x.shape[1] - masked.sum(1)
         s = (x if masked is None else x.masked_fill(masked, 0)).sum(1)
         ce, d = lse - x.gather(1, y[:, None]).squeeze(1), k * lse - s # d: the sum of -log p over the classes
-        ctx.save_for_backward(x, y, masked, p, ce, d)
-        ctx.k = k
-        return ce / d, ce
+        z = None if log_min is None else (x - lse[:, None]).clamp_(min=log_min).sub_(log_min) # z_c = A + log p_c
+        nnce = None if z is None else 1 - z.gather(1, y[:, None]).squeeze(1) / z.sum(1)
+        ctx.save_for_backward(x, y, masked, p, ce, d, z)
+        ctx.k, ctx.log_min = k, log_min
+        return ce / d, ce, nnce
 
     @staticmethod
-    def backward(ctx, g_nce, g_ce):
-        "The gradient of `g_nce·NCE + g_ce·CE` with respect to the logits; under `create_graph`, `_nce_autograd`'s."
-        x, y, masked, p, ce, d = ctx.saved_tensors
+    def backward(ctx, g_nce, g_ce, g_nn):
+        "The gradient of g_nce·NCE + g_ce·CE + g_nn·NNCE with respect to the logits; under `create_graph`, `_nce_autograd`'s."
+        x, y, masked, p, ce, d, z = ctx.saved_tensors
         if torch.is_grad_enabled(): # create_graph=True
-            out = _nce_autograd(x, y, masked)
-            return torch.autograd.grad(out, x, (g_nce, g_ce), create_graph=True)[0], None, None
+            out = [o for o in _nce_autograd(x, y, masked, ctx.log_min) if o is not None]
+            gs = [g if g is not None else torch.zeros_like(o) for g, o in zip((g_nce, g_ce, g_nn), out)]
+            return torch.autograd.grad(out, x, gs, create_graph=True)[0], None, None, None
+        g_nce = torch.zeros_like(ce) if g_nce is None else g_nce
+        g_ce = torch.zeros_like(ce) if g_ce is None else g_ce
         u, v = g_nce / d, g_nce * ce / d**2
-        gx = torch.addcmul(v[:, None], p, (u - ctx.k * v + g_ce)[:, None])
+        w, at_y = u - ctx.k * v + g_ce, -(u + g_ce) # the factor of p, and what one_hot(y) adds
+        if z is not None and g_nn is not None: # NNCE = 1 - z_y/S: dz_c/dx = [z_c > 0]·(one_hot(c) - p)
+            live, S, z_y = z.sign(), z.sum(1), z.gather(1, y[:, None]).squeeze(1) # z >= 0: its sign is [z > 0]
+            a, live_y = g_nn * z_y / S**2, live.gather(1, y[:, None]).squeeze(1)
+            w, at_y = w - a * live.sum(1) + g_nn * live_y / S, at_y - g_nn * live_y / S
+            gx = torch.addcmul(v[:, None], p, w[:, None]).addcmul_(live, a[:, None])
+        else: gx = torch.addcmul(v[:, None], p, w[:, None])
         if masked is not None: gx.masked_fill_(masked, 0)
-        return gx.scatter_add_(1, y[:, None], -(u + g_ce)[:, None]), None, None
+        return gx.scatter_add_(1, y[:, None], at_y[:, None]), None, None, None
 
-def _nce(x:Tensor, y:Tensor)->tuple:
-    "Normalised CE $-\log p_y / \sum_c -\log p_c$ of each row, and the CE; masked classes ($x_c=-\infty$) are left out."
-    if _traced() or fwAD.unpack_dual(x).tangent is not None: return _nce_autograd(x, y, x.isneginf()) # no value test
+def _nce(x:Tensor, y:Tensor, log_min:float|None=None)->tuple:
+    "Normalised CE $-\log p_y / \sum_c -\log p_c$ of each row, its CE, and NNCE (or None); masked classes ($x_c=-\infty$) left out."
+    if _traced() or fwAD.unpack_dual(x).tangent is not None: return _nce_autograd(x, y, x.isneginf(), log_min)
     masked = x.isneginf() if x.sum(1).isneginf().any() else None # one test of N sums finds masked classes
-    return _NCEFunction.apply(x, y, masked)
+    return _NCEFunction.apply(x, y, masked, log_min)
 
 class NCERCE(_RobustLoss):
     "Active-passive loss alpha·NCE + beta·RCE: Ma et al., ICML 2020, arXiv:2006.13554."
@@ -170,7 +183,7 @@ class NCERCE(_RobustLoss):
 
     def per_item(self, x:Tensor, y:Tensor)->Tensor:
         "alpha·NCE - beta·log(clamp)·(1 - p_y) for each row of (N, K) logits `x`."
-        nce, ce = _nce(x, y)
+        nce, ce, _ = _nce(x, y)
         return torch.add(nce * self.alpha, torch.expm1(-ce), alpha=self.beta * math.log(self.clamp))
 
     def extra_repr(self):
@@ -195,7 +208,7 @@ class NCEMAE(_RobustLoss):
 
     def per_item(self, x:Tensor, y:Tensor)->Tensor:
         "alpha·NCE + beta·(1 - p_y) for each row of (N, K) logits `x`."
-        nce, ce = _nce(x, y)
+        nce, ce, _ = _nce(x, y)
         return torch.sub(nce * self.alpha, torch.expm1(-ce), alpha=self.beta)
 
     def extra_repr(self): return f"alpha={self.alpha}, beta={self.beta}, reduction={self.reduction!r}"
@@ -221,9 +234,7 @@ class ANLCE(_RobustLoss):
 
     def per_item(self, x:Tensor, y:Tensor)->Tensor:
         "alpha·NCE + beta·(1 - z_y / Σ_c z_c), z_c = A + log max(p_c, min_prob) in [0, A], for each row of logits `x`."
-        nce, _ = _nce(x, y)
-        z = F.log_softmax(x, 1).clamp(min=math.log(self.min_prob)).sub_(math.log(self.min_prob))
-        nnce = 1 - z.gather(1, y[:, None]).squeeze(1) / z.sum(1)
+        nce, _, nnce = _nce(x, y, math.log(self.min_prob))
         return torch.add(nce * self.alpha, nnce, alpha=self.beta)
 
     def extra_repr(self):
