@@ -371,6 +371,11 @@ class ELRLoss(_ClassAxis, nn.Module):
 class ItemIndices(Callback):
     "Give the loss the dataset indices of each training batch as `loss_func.idx`, and None outside training."
     order = 0 # before the batch reaches the loss; `run_valid` stays True so that validation gets `idx = None`
+    def before_train(self):
+        "Check that the loss keeps one running average per training item (at each epoch's training phase only)."
+        n, want = getattr(self.learn.loss_func, 'n_items', None), len(self.dls.train_ds)
+        if n is not None and n != want:
+            raise ValueError(f"the loss keeps n_items={n} running averages, but the training set has {want} items")
     def before_batch(self):
         "The positions of this batch in the epoch's sampled order: `bs` per batch, the order the `DataLoader` drew."
         lf = getattr(self.learn.loss_func, 'func', self.learn.loss_func)
