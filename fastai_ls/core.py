@@ -71,15 +71,17 @@ def check_rate(
 
 def check_eps(
     eps, # Smoothing
-    allow_negative:bool=False, # Accept eps in [-1, 0): negative label smoothing
+    allow_negative:bool=False, # Accept any finite eps < 0: negative label smoothing
     name:str='eps', # Argument name, for the message
 )->float:
-    "Raise a `ValueError` unless `eps` is in [0, 1), or in [-1, 1) with `allow_negative`; returns it as a float."
-    low = -1 if allow_negative else 0
-    if not _is_number(eps) or not math.isfinite(eps) or not low <= eps < 1:
-        negative = not allow_negative and _is_number(eps) and -1 <= eps < 0
+    "Raise a `ValueError` unless `eps` is in [0, 1], or finite and <= 1 with `allow_negative`; returns it as a float."
+    if not isinstance(allow_negative, bool):
+        raise ValueError(f"allow_negative must be True or False, got {allow_negative!r}")
+    if not _is_number(eps) or not math.isfinite(eps) or not (eps <= 1 if allow_negative else 0 <= eps <= 1):
+        negative = not allow_negative and _is_number(eps) and math.isfinite(eps) and eps < 0
         hint = "; negative label smoothing needs allow_negative=True" if negative else ""
-        raise ValueError(f"{name} must be a finite number in [{low}, 1), got {eps!r}{hint}")
+        allowed = "a finite number <= 1" if allow_negative else "a finite number in [0, 1]"
+        raise ValueError(f"{name} must be {allowed}, got {eps!r}{hint}")
     return float(eps)
 
 def check_reduction(

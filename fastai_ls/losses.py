@@ -46,7 +46,7 @@ def _check_labels(y, K):
 def remap(
     y, # Integer class indices in [0, K)
     K:int, # Number of classes
-    eps:float=0.1, # Value put on every wrong class, in [0, 1)
+    eps:float=0.1, # Value put on every wrong class, in [0, 1]
 )->np.ndarray: # Array of shape `y.shape + (K,)`
     "One-hot encode `y` with `1-eps` on the true class and `eps` on every other class (the lesson's recipe)."
     y, eps = _check_labels(y, K), check_eps(eps)
@@ -56,7 +56,7 @@ def remap(
 def smooth_one_hot(
     y, # Integer class indices in [0, K)
     K:int, # Number of classes
-    eps:float=0.1, # Mass spread uniformly over all K classes, in [0, 1)
+    eps:float=0.1, # Mass spread uniformly over all K classes, in [0, 1]
 )->np.ndarray: # Array of shape `y.shape + (K,)` whose rows sum to 1
     "Normalised smoothed targets $(1-\\varepsilon)\\cdot$one_hot$+\\varepsilon/K$, as used by torch, fastai and Keras."
     y, eps = _check_labels(y, K), check_eps(eps)
@@ -191,7 +191,7 @@ def label_smoothing_ce(
     weight:Tensor|None=None, # Class weights of shape (K,)
     reduction:str='mean', # 'mean', 'sum' or 'none'
     ignore_index:int=-100, # Target value that is ignored
-    allow_negative:bool=False, # Accept eps in [-1, 0): negative label smoothing
+    allow_negative:bool=False, # Accept any finite eps < 0: negative label smoothing
 )->Tensor:
     "`F.cross_entropy(input, target, weight, ignore_index, reduction=..., label_smoothing=eps)` with one N×K tensor."
     if not (type(eps) is float and 0 <= eps < 1): eps = check_eps(eps, allow_negative)
@@ -245,7 +245,7 @@ class LabelSmoothingCE(_ClassAxis, nn.Module):
         weight:Tensor|None=None, # Class weights of shape (K,)
         reduction:str='mean', # 'mean', 'sum' or 'none'
         ignore_index:int=-100, # Target value that is ignored
-        allow_negative:bool=False, # Accept eps in [-1, 0): negative label smoothing
+        allow_negative:bool=False, # Accept any finite eps < 0: negative label smoothing
     ):
         super().__init__()
         self.allow_negative = allow_negative
@@ -417,6 +417,8 @@ class SoftTargetCE(_ClassAxis, nn.Module):
         allow_negative:bool=False, # Accept the negative targets of negative label smoothing
     ):
         super().__init__()
+        if not isinstance(allow_negative, bool):
+            raise ValueError(f"allow_negative must be True or False, got {allow_negative!r}")
         self.reduction, self.allow_negative = check_reduction(reduction), allow_negative
 
     def forward(self, input:Tensor, target:Tensor)->Tensor:
