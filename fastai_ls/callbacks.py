@@ -35,7 +35,7 @@ class LabelSmoothingCallback(Callback):
     eps = SmoothingEps()
     def __init__(self,
         eps:float=0.1, # Smoothing: (1-eps)*one_hot + eps/K
-        allow_negative:bool=False, # Accept eps in [-1, 0): negative label smoothing
+        allow_negative:bool=False, # Accept any finite eps < 0: negative label smoothing
     ): store_attr('allow_negative,eps')
 
     def smooth(self, y:Tensor, K:int)->Tensor:

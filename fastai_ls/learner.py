@@ -57,7 +57,7 @@ def noisy_learner(
     seed:int=0, # Seed of the noise, the training order and the initial weights
     n_per_class:int|None=None, # Training images kept per class; None keeps all
     bs:int=256, # Batch size
-    allow_negative:bool=False, # Accept eps in [-1, 0): negative label smoothing (softmax loss only)
+    allow_negative:bool=False, # Accept any finite eps < 0: negative label smoothing (softmax loss only)
     model:nn.Module|None=None, # Default: `small_cnn` sized for the data
     cbs=None, # Callbacks of the `Learner`, e.g. `NoiseMonitor()`
     metrics=None, # Default: `accuracy` (or `accuracy_multi` for one binary logit)

@@ -487,7 +487,7 @@ def fastai_ls_sweep(
     dataset:str=None, # mnist, mnist_sample, fashion_mnist, digits, or a folder in train/valid or training/testing layout
     kinds:str=None, # Comma-separated noise kinds: symmetric, uniform, pairflip, mnist, cifar10
     rates:str=None, # Comma-separated noise rates in [0, 1]
-    eps:str=None, # Comma-separated smoothing values in [0, 1); 0 is the unsmoothed baseline
+    eps:str=None, # Comma-separated smoothing values in [0, 1]; 0 is the unsmoothed baseline
     seeds:str=None, # Comma-separated non-negative integer seeds
     n_per_class:str=None, # Training images per class; 0 keeps all
     epochs:str=None, # Epochs per cell
