@@ -53,12 +53,15 @@ def check_fraction(
     name:str, # Argument name, for the message
     v, # Value to check
     low:float=0., # Smallest allowed value
-    high:float=1., # Largest allowed value
+    high:float=1., # Largest allowed value; `math.inf` for none
     high_open:bool=False, # Exclude `high` itself
+    low_open:bool=False, # Exclude `low` itself
 )->float:
-    "Raise a `ValueError` unless `v` is a number in [low, high] (or [low, high) if `high_open`); returns it as a float."
-    if not _is_number(v) or not math.isfinite(v) or not (low <= v < high if high_open else low <= v <= high):
-        raise ValueError(f"{name} must be a number in [{low:g}, {high:g}{')' if high_open else ']'}, got {v!r}")
+    "Raise a `ValueError` unless `v` is a finite number from `low` to `high` (each end included unless open)."
+    if (not _is_number(v) or not math.isfinite(v) or not (low < v if low_open else low <= v)
+        or not (v < high if high_open else v <= high)):
+        span = f"{'(' if low_open else '['}{low:g}, {high:g}{')' if high_open or high == math.inf else ']'}"
+        raise ValueError(f"{name} must be a number in {span}, got {v!r}")
     return float(v)
 
 # %% ../nbs/00a_core.ipynb #8fea1691

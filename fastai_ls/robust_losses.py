@@ -4,8 +4,8 @@
 
 # %% ../nbs/00b_robust_losses.ipynb #7d850e94
 from __future__ import annotations
-import math, numbers
-from .core import check_int, check_reduction # first: see core
+import math
+from .core import check_int, check_fraction, check_reduction # first: see core
 import torch
 import torch.nn.functional as F
 import torch.autograd.forward_ad as fwAD
@@ -18,22 +18,6 @@ from .losses import _ClassAxis, _check_ce_args, _traced
 # %% auto #0
 __all__ = ['GeneralizedCE', 'GeneralizedCEFlat', 'SymmetricCE', 'SymmetricCEFlat', 'NCERCE', 'NCERCEFlat', 'NCEMAE', 'NCEMAEFlat',
            'ANLCE', 'ANLCEFlat', 'BootstrappingCE', 'BootstrappingCEFlat', 'ELRLoss', 'ItemIndices']
-
-# %% ../nbs/00b_robust_losses.ipynb #3456dd0b
-def _check_number(
-    name:str, # Argument name, for the message
-    v, # Value to check
-    low:float=0., # Smallest allowed value
-    high:float=math.inf, # Largest allowed value
-    low_open:bool=False, # Exclude `low` itself
-    high_open:bool=False, # Exclude `high` itself
-)->float:
-    "Raise a `ValueError` unless `v` is a finite number from `low` to `high`; returns it as a float."
-    ok = isinstance(v, numbers.Real) and not isinstance(v, bool) and math.isfinite(v)
-    if not ok or not (low < v if low_open else low <= v) or not (v < high if high_open else v <= high):
-        span = f"{'(' if low_open else '['}{low:g}, {high:g}{')' if high_open or high == math.inf else ']'}"
-        raise ValueError(f"{name} must be a number in {span}, got {v!r}")
-    return float(v)
 
 # %% ../nbs/00b_robust_losses.ipynb #a3c2e02a
 _COUNT_ALL = torch.iinfo(torch.int64).min # an `ignore_index` that no target holds, so that every target counts
@@ -74,7 +58,7 @@ class GeneralizedCE(_RobustLoss):
         reduction:str='mean', # 'mean', 'sum' or 'none'
     ):
         super().__init__(reduction)
-        self.q = _check_number('q', q, 0, 1, low_open=True)
+        self.q = check_fraction('q', q, 0, 1, low_open=True)
 
     def per_item(self, x:Tensor, y:Tensor)->Tensor:
         "$(1-p_y^q)/q = -\\mathrm{expm1}(-q\\,\\mathrm{CE})/q$ for each row of (N, K) logits `x`."
@@ -99,8 +83,9 @@ class SymmetricCE(_RobustLoss):
         reduction:str='mean', # 'mean', 'sum' or 'none'
     ):
         super().__init__(reduction)
-        self.alpha, self.beta = _check_number('alpha', alpha), _check_number('beta', beta)
-        self.clamp = _check_number('clamp', clamp, 0, 1, low_open=True, high_open=True)
+        self.alpha = check_fraction('alpha', alpha, high=math.inf)
+        self.beta = check_fraction('beta', beta, high=math.inf)
+        self.clamp = check_fraction('clamp', clamp, 0, 1, low_open=True, high_open=True)
 
     def per_item(self, x:Tensor, y:Tensor)->Tensor:
         "alpha·CE + beta·RCE for each row of (N, K) logits `x`, with RCE $= -A\\,(1-p_y)$, $A = \\log$ clamp."
@@ -178,8 +163,9 @@ class NCERCE(_RobustLoss):
         reduction:str='mean', # 'mean', 'sum' or 'none'
     ):
         super().__init__(reduction)
-        self.alpha, self.beta = _check_number('alpha', alpha), _check_number('beta', beta)
-        self.clamp = _check_number('clamp', clamp, 0, 1, low_open=True, high_open=True)
+        self.alpha = check_fraction('alpha', alpha, high=math.inf)
+        self.beta = check_fraction('beta', beta, high=math.inf)
+        self.clamp = check_fraction('clamp', clamp, 0, 1, low_open=True, high_open=True)
 
     def per_item(self, x:Tensor, y:Tensor)->Tensor:
         "alpha·NCE - beta·log(clamp)·(1 - p_y) for each row of (N, K) logits `x`."
@@ -204,7 +190,8 @@ class NCEMAE(_RobustLoss):
         reduction:str='mean', # 'mean', 'sum' or 'none'
     ):
         super().__init__(reduction)
-        self.alpha, self.beta = _check_number('alpha', alpha), _check_number('beta', beta)
+        self.alpha = check_fraction('alpha', alpha, high=math.inf)
+        self.beta = check_fraction('beta', beta, high=math.inf)
 
     def per_item(self, x:Tensor, y:Tensor)->Tensor:
         "alpha·NCE + beta·(1 - p_y) for each row of (N, K) logits `x`."
@@ -229,8 +216,9 @@ class ANLCE(_RobustLoss):
         reduction:str='mean', # 'mean', 'sum' or 'none'
     ):
         super().__init__(reduction)
-        self.alpha, self.beta = _check_number('alpha', alpha), _check_number('beta', beta)
-        self.min_prob = _check_number('min_prob', min_prob, 0, 1, low_open=True, high_open=True)
+        self.alpha = check_fraction('alpha', alpha, high=math.inf)
+        self.beta = check_fraction('beta', beta, high=math.inf)
+        self.min_prob = check_fraction('min_prob', min_prob, 0, 1, low_open=True, high_open=True)
 
     def per_item(self, x:Tensor, y:Tensor)->Tensor:
         "alpha·NCE + beta·(1 - z_y / Σ_c z_c), z_c = A + log max(p_c, min_prob), for each row of logits `x`."
@@ -316,7 +304,7 @@ class BootstrappingCE(_RobustLoss):
     ):
         super().__init__(reduction)
         if not isinstance(hard, bool): raise ValueError(f"hard must be True or False, got {hard!r}")
-        self.beta, self.hard = _check_number('beta', beta, 0, 1), hard
+        self.beta, self.hard = check_fraction('beta', beta, 0, 1), hard
 
     def per_item(self, x:Tensor, y:Tensor)->Tensor:
         "beta·CE + (1-beta)·(the entropy of p, soft; CE against argmax p, hard) for each row of (N, K) logits `x`."
@@ -346,7 +334,8 @@ class ELRLoss(_ClassAxis, nn.Module):
     ):
         super().__init__()
         self.n_items, self.reduction = check_int('n_items', n_items), check_reduction(reduction)
-        self.lam, self.beta = _check_number('lam', lam), _check_number('beta', beta, 0, 1, high_open=True)
+        self.lam = check_fraction('lam', lam, high=math.inf)
+        self.beta = check_fraction('beta', beta, 0, 1, high_open=True)
         self.idx, self.target = None, None # `idx`: the batch's item indices, set by `ItemIndices` while training
 
     def forward(self, input:Tensor, target:Tensor)->Tensor:
