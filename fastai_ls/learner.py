@@ -59,6 +59,7 @@ def noisy_learner(
     bs:int=256, # Batch size
     allow_negative:bool=False, # Accept any finite eps < 0: negative label smoothing (softmax loss only)
     model:nn.Module|None=None, # Default: `small_cnn` sized for the data
+    loss_func=None, # A loss of your own (e.g. from `fastai_ls.robust_losses`); default: the smoothed loss above
     cbs=None, # Callbacks of the `Learner`, e.g. `NoiseMonitor()`
     metrics=None, # Default: `accuracy` (or `accuracy_multi` for one binary logit)
     **kwargs # Passed to `noisy_dls`: `T`, `exact`, `batch_tfms`, `val_bs`, `device`
@@ -70,7 +71,11 @@ def noisy_learner(
     if binary and allow_negative:
         raise ValueError("negative smoothing (allow_negative=True) is for softmax cross entropy; this data has 2 "
                          "classes")
-    loss = LabelSmoothingBCEFlat(eps=eps) if binary else LabelSmoothingCEFlat(eps=eps, allow_negative=allow_negative)
+    if loss_func is not None and (eps != 0 or allow_negative):
+        raise ValueError(f"give either loss_func or eps (and allow_negative), not both: eps={eps!r}, "
+                         f"allow_negative={allow_negative!r} with loss_func={loss_func!r}")
+    if loss_func is None:
+        loss_func = LabelSmoothingBCEFlat(eps=eps) if binary else LabelSmoothingCEFlat(eps=eps, allow_negative=allow_negative)
     set_seed(seed) # the initial weights, and any randomness during training
     if model is None:
         c, h = dls.train_ds.x.shape[1:3]
@@ -78,7 +83,7 @@ def noisy_learner(
         if binary: model.append(nn.Flatten(0)) # one logit per item
     if metrics is None: metrics = accuracy_multi if binary else accuracy
     model.to(memory_format=torch.channels_last) # what fastai's ChannelsLast does, without a callback on every event
-    return Learner(dls, model, loss_func=loss, cbs=cbs, metrics=metrics)
+    return Learner(dls, model, loss_func=loss_func, cbs=cbs, metrics=metrics)
 
 # %% ../nbs/05_learner.ipynb #a2425915
 def clean_metrics(
