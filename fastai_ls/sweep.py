@@ -5,6 +5,7 @@
 # %% ../nbs/06_sweep.ipynb #6cf05cc0
 from __future__ import annotations
 import csv, hashlib, io, json, math, os, re, sys, time, zlib
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 import numpy as np
@@ -13,52 +14,77 @@ from fastcore.script import call_parse
 from .core import check_int, check_seed, check_positive, check_rate, check_eps, run_cli
 from .noise import NOISE_KINDS
 from .data import ImageArrays, image_arrays
+from .methods import METHODS, Method
 
 # %% auto #0
-__all__ = ['SETTING_COLS', 'CELL_COLS', 'MEASURE_COLS', 'RESULT_COLS', 'PRESETS', 'RAY_RETRIES', 'loss_name', 'train_cell',
-           'settings_hash', 'append_result', 'read_results', 'summary_table', 'plot_sweep', 'sweep',
-           'memorisation_curves', 'plot_memorisation', 'fastai_ls_sweep', 'main']
+__all__ = ['SWEEP_KINDS', 'SETTING_COLS', 'CELL_COLS', 'MEASURE_COLS', 'RESULT_COLS', 'RESULT_COLS_V1', 'UNDERFIT', 'PRESETS',
+           'RAY_RETRIES', 'Recipe', 'Cell', 'train_cell', 'settings_hash', 'append_result', 'read_results',
+           'upgrade_results', 'summary_table', 'plot_sweep', 'plot_gains', 'sweep', 'memorisation_curves',
+           'plot_memorisation', 'fastai_ls_sweep', 'main']
 
 # %% ../nbs/06_sweep.ipynb #f07dd0f0
-def loss_name(
-    n_classes:int, # Classes of the dataset
-    eps:float, # Smoothing
-)->str: # 'ce', 'ls_ce', 'bce' or 'ls_bce'
-    "Name of the loss a cell trains with."
-    base = 'bce' if n_classes == 2 else 'ce'
-    return base if eps == 0 else f'ls_{base}'
+SWEEP_KINDS = (*NOISE_KINDS, 'idn') # 'idn_chen' needs a model's probabilities: see `inject_noise`
+
+def _check_kind(k):
+    if k not in SWEEP_KINDS: raise ValueError(f"unknown noise kind {k!r}: use one of {', '.join(SWEEP_KINDS)}")
+    return k
+
+@dataclass(frozen=True)
+class Recipe:
+    "The training settings that every cell of a sweep shares: one-cycle Adam for `epochs` at peak `lr`, batch size `bs`."
+    epochs:int=15 # Epochs of one-cycle training
+    lr:float=1e-2 # Peak learning rate
+    bs:int=256 # Batch size
+    def __post_init__(self):
+        check_int('epochs', self.epochs); check_int('bs', self.bs); check_positive('lr', self.lr)
+
+@dataclass(frozen=True)
+class Cell:
+    "One training run of a sweep: a noise setting, a method and a seed."
+    kind:str # Noise kind, one of `NOISE_KINDS` or 'idn'
+    rate:float # Noise rate
+    method:Method # How it trains (`Method.parse` of a string such as 'ls:0.1')
+    seed:int=0 # Seed of the noise, the training order and the initial weights
+    def __post_init__(self):
+        _check_kind(self.kind); check_rate(self.rate); check_seed(self.seed)
+        object.__setattr__(self, 'method', Method.parse(self.method))
+    @property
+    def key(self)->tuple:
+        "The cell's coordinates in a results file: kind, rate, method key, seed."
+        return self.kind, float(self.rate), str(self.method), int(self.seed)
+    def __str__(self): return f"{self.kind} rate {self.rate:g} {self.method} seed {self.seed}"
 
 def train_cell(
     data:ImageArrays, # The training and test images (the training subset already chosen)
-    kind:str, # Noise kind, one of `NOISE_KINDS`
-    rate:float, # Noise rate
-    eps:float, # Smoothing; 0 is plain (binary) cross entropy
-    seed:int=0, # Seed of the noise, the training order and the initial weights
-    epochs:int=15, # Epochs of one-cycle training
-    lr:float=1e-2, # Peak learning rate
-    bs:int=256, # Batch size
-    allow_negative:bool=False, # Accept negative eps
+    cell:Cell, # The noise, the method and the seed
+    recipe:Recipe=Recipe(), # The shared training settings
     every:int|None=None, # Measure memorisation every `every` epochs; default: after the last only
     n_items:int|None=None, # Measure memorisation on this many training images (a seeded subset); None: all
     cbs=None, # Extra callbacks for the fit (the sweep's progress bar)
-)->dict: # test_acc, ece, nll, memorised, train_s, and the memorisation curve
-    "Train `small_cnn` on `data` with `kind` noise at `rate` and smoothing `eps`; measure it on the clean test split."
+)->dict: # test_acc, ece, nll, memorised, fit_clean, train_s, and the memorisation curve
+    "Train `small_cnn` on `data` with the cell's noise and method; measure it on the clean test split."
     from fastai_ls.learner import noisy_learner, clean_metrics, SkipValidation
     from fastai_ls.callbacks import NoiseMonitor
-    start = time.perf_counter()
-    learn = noisy_learner(data, rate=rate, kind=kind, eps=eps, seed=seed, bs=bs, allow_negative=allow_negative,
-                          cbs=NoiseMonitor(every=every or epochs, n_items=n_items, seed=seed))
+    start, m = time.perf_counter(), cell.method
+    epochs = m.epochs(recipe.epochs)
+    learn = noisy_learner(data, rate=cell.rate, kind=cell.kind, seed=cell.seed, bs=recipe.bs,
+                          loss_func=m.loss(data.c, len(data.x_train)),
+                          cbs=[NoiseMonitor(every=every or epochs, n_items=n_items, seed=cell.seed), *m.cbs()])
     with learn.no_bar(), learn.no_logging():
-        learn.fit_one_cycle(epochs, lr, cbs=[SkipValidation(), *(cbs or [])])
+        m.fit(learn, recipe.epochs, recipe.lr, cbs=[SkipValidation(), *(cbs or [])])
         measures = clean_metrics(learn)
-    return {**measures, 'memorised': learn.noise_monitor.memorised, 'train_s': time.perf_counter() - start,
-            'curve': learn.noise_monitor.df}
+    df = learn.noise_monitor.df
+    fit = df[df.subset == 'uncorrupted'].acc_clean
+    return {**measures, 'memorised': learn.noise_monitor.memorised,
+            'fit_clean': float(fit.iloc[-1]) if len(fit) else math.nan, 'train_s': time.perf_counter() - start, 'curve': df}
 
 # %% ../nbs/06_sweep.ipynb #797ddad4
 SETTING_COLS = ['dataset', 'n_per_class', 'epochs', 'lr', 'bs', 'model', 'data_path']
-CELL_COLS = ['kind', 'rate', 'loss', 'eps', 'seed']
-MEASURE_COLS = ['test_acc', 'ece', 'nll', 'memorised', 'train_s']
+CELL_COLS = ['kind', 'rate', 'method', 'loss', 'eps', 'seed']
+MEASURE_COLS = ['test_acc', 'ece', 'nll', 'memorised', 'fit_clean', 'train_s']
 RESULT_COLS = ['settings', *SETTING_COLS, *CELL_COLS, *MEASURE_COLS, 'fastai_ls', 'torch', 'device', 'finished', 'crc']
+# the columns of files from before methods: no method (cross entropy or label smoothing, by eps), no fit_clean
+RESULT_COLS_V1 = [c for c in RESULT_COLS if c not in ('method', 'fit_clean')]
 _NUMERIC = {'n_per_class', 'epochs', 'lr', 'bs', 'rate', 'eps', 'seed', *MEASURE_COLS}
 
 def settings_hash(settings:dict)->str:
@@ -71,53 +97,94 @@ def _line(values)->str:
     csv.writer(buf, lineterminator='\n').writerow(values)
     return buf.getvalue()
 
-def append_result(
-    path:Path, # results.csv
-    row:dict, # One value per column of `RESULT_COLS` but `crc`
-):
-    "Append `row` as one complete line (with the header, if the file is new), in one write, flushed and synced."
-    body = _line([row[c] for c in RESULT_COLS[:-1]])[:-1]
-    data = f"{body},{zlib.crc32(body.encode()):08x}\n"
-    size = path.stat().st_size if path.exists() else 0
-    if size == 0: data = _line(RESULT_COLS) + data
-    else:
-        with open(path, 'rb') as f:
-            f.seek(size - 1)
-            if f.read(1) != b'\n': data = '\n' + data # a damaged last line keeps its bytes, on a line of its own
+def _with_crc(values)->str:
+    body = _line(values)[:-1]
+    return f"{body},{zlib.crc32(body.encode()):08x}\n"
+
+def _write_line(path:Path, data:str):
+    "Append `data` in one write, flushed and synced."
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     try:
         os.write(fd, data.encode())
         os.fsync(fd)
     finally: os.close(fd)
 
+def append_result(
+    path:Path, # results.csv
+    row:dict, # One value per column of `RESULT_COLS` but `crc`
+):
+    "Append `row` as one complete line (with the header, if the file is new), in one write, flushed and synced."
+    data = _with_crc([row[c] for c in RESULT_COLS[:-1]])
+    size = path.stat().st_size if path.exists() else 0
+    if size == 0: data = _line(RESULT_COLS) + data
+    else:
+        with open(path, 'rb') as f:
+            f.seek(size - 1)
+            if f.read(1) != b'\n': data = '\n' + data # a damaged last line keeps its bytes, on a line of its own
+    _write_line(path, data)
+
+def _header(path:Path)->list:
+    with open(path, newline='') as f: first = f.readline().rstrip('\n')
+    return next(csv.reader([first])) if first else []
+
 def read_results(
     path:Path, # results.csv
 )->pd.DataFrame:
-    "Every intact line of `path`; damaged lines are skipped with a warning that names them."
+    "Every intact line of `path`; damaged lines are skipped with a warning that names them. Old files read too."
     import warnings
     if not path.exists(): return pd.DataFrame(columns=RESULT_COLS)
     if not path.is_file(): raise ValueError(f"{str(path)!r} is not a file; move it away or choose another --out")
     with open(path, newline='') as f: lines = f.read().split('\n')
     header = next(csv.reader([lines[0]])) if lines and lines[0] else []
-    if header and header != RESULT_COLS:
-        raise ValueError(f"{str(path)!r} was not written by this version of fastai_ls_sweep (its columns are "
+    if header and header not in (RESULT_COLS, RESULT_COLS_V1):
+        raise ValueError(f"{str(path)!r} was not written by fastai_ls_sweep (its columns are "
                          f"{header[:6]}...); nothing was changed: choose another --out, or move the file away")
+    cols = header or RESULT_COLS
     rows, damaged = [], []
     for i, line in enumerate(lines[1:], 2):
         if not line: continue
         body, _, crc = line.rpartition(',')
         fields = next(csv.reader([body]), [])
-        ok = len(fields) == len(RESULT_COLS) - 1 and crc == f"{zlib.crc32(body.encode()):08x}"
+        ok = len(fields) == len(cols) - 1 and crc == f"{zlib.crc32(body.encode()):08x}"
         if ok: rows.append(fields + [crc])
         else: damaged.append(i)
+    df = pd.DataFrame(rows, columns=cols)
+    # the checksum vouches for the text; '' and 'nan' are NaN, and other text where a number belongs is damage
+    bad = np.zeros(len(df), bool)
+    for c in _NUMERIC & set(cols):
+        num = pd.to_numeric(df[c], errors='coerce')
+        bad |= (num.isna() & ~df[c].str.lower().isin(['', 'nan'])).to_numpy()
+        df[c] = num
+    damaged = sorted(damaged + [i + 2 for i in np.flatnonzero(bad)])
+    df = df[~bad].reset_index(drop=True)
     if damaged:
-        lines = ', '.join(map(str, damaged[:5]))
-        warnings.warn(f"{path}: skipped {len(damaged)} damaged line(s) ({lines}); their bytes stay in the file and their "
+        some = ', '.join(map(str, damaged[:5]))
+        warnings.warn(f"{path}: skipped {len(damaged)} damaged line(s) ({some}); their bytes stay in the file and their "
                       "cells will be run again", stacklevel=2)
-    df = pd.DataFrame(rows, columns=RESULT_COLS)
-    # the checksum vouches for the text; '' and 'nan' are NaN
-    for c in _NUMERIC: df[c] = pd.to_numeric(df[c], errors='coerce')
-    return df
+    if cols == RESULT_COLS_V1: # cross entropy at eps 0, label smoothing otherwise
+        df.insert(cols.index('loss'), 'method', ['ce' if e == 0 else f'ls:{e:g}' for e in df.eps])
+        df.insert(RESULT_COLS.index('fit_clean') - 1, 'fit_clean', math.nan)
+    return df[RESULT_COLS]
+
+def upgrade_results(
+    path:Path, # results.csv, written by a fastai_ls_sweep from before methods
+)->Path|None: # Where the original file was kept; None when it needed no upgrade
+    "Rewrite an old results file in today's columns, keeping the original beside it as results-v1.csv."
+    if not path.is_file() or _header(path) != RESULT_COLS_V1: return None
+    keep = path.with_name(path.stem + '-v1' + path.suffix)
+    if keep.exists():
+        raise ValueError(f"{str(path)!r} is in the columns of an earlier fastai_ls_sweep and {str(keep)!r}, where its "
+                         "original would be kept, exists already; move one of them away")
+    import warnings
+    with warnings.catch_warnings(): # the damaged lines stay in the original, and are run again
+        warnings.simplefilter('ignore'); df = read_results(path)
+    tmp = path.with_name(f'.{path.name}.upgrade')
+    tmp.write_text(_line(RESULT_COLS) + ''.join(_with_crc(['' if pd.isna(v) else v for v in r])
+                                              for r in df[RESULT_COLS[:-1]].itertuples(index=False)))
+    try: os.link(path, keep) # the original's bytes, under a second name
+    except OSError: import shutil; shutil.copy2(path, keep)
+    os.replace(tmp, path)
+    return keep
 
 # %% ../nbs/06_sweep.ipynb #e4384dc7
 def _interval(x):
@@ -126,35 +193,58 @@ def _interval(x):
     x = np.asarray(x, dtype=float); x = x[~np.isnan(x)]
     return float(t.ppf(0.975, len(x) - 1) * x.std(ddof=1) / np.sqrt(len(x))) if len(x) > 1 else float('nan')
 
+def _method_order(method:str)->tuple:
+    "Cross entropy first, then label smoothing by eps, negative smoothing, and the other methods in `METHODS` order."
+    m = Method.parse(method)
+    return list(METHODS).index(m.name), m.params
+
+UNDERFIT = 0.05 # A method whose accuracy on the correctly labelled training items is this far below cross entropy's
+
 def summary_table(
     results:pd.DataFrame, # Rows of `read_results` (or `sweep`)
-)->pd.DataFrame: # One row per setting, kind, rate and eps
-    "Mean and 95% interval over seeds of each measure, and the paired difference from cross entropy (same seed)."
-    keys = ['settings', 'dataset', 'kind', 'rate', 'loss', 'eps']
+)->pd.DataFrame: # One row per setting, noise kind, rate and method
+    "Mean and 95% interval over seeds of each measure, the paired difference from cross entropy, and each method's rank."
+    keys = ['settings', 'dataset', 'kind', 'rate', 'method']
     out = []
-    for k, g in results.groupby(keys, sort=True):
+    for k, g in results.groupby(keys, sort=False):
         same = (results.settings == k[0]) & (results.kind == k[2]) & (results.rate == k[3])
-        paired = g.merge(results[same & (results.eps == 0)][['seed', 'test_acc', 'memorised']], on='seed', suffixes=('', '_base'))
-        d_acc, d_mem = paired.test_acc - paired.test_acc_base, paired.memorised - paired.memorised_base
-        smoothed = k[5] != 0
-        out.append({**dict(zip(keys, k)), 'test_acc': g.test_acc.mean(), 'acc_ci': _interval(g.test_acc),
-                    'd_acc': d_acc.mean() if smoothed else float('nan'),
-                    'd_acc_ci': _interval(d_acc) if smoothed else float('nan'),
+        base = results[same & (results.method == 'ce')][['seed', 'test_acc', 'memorised', 'fit_clean']]
+        paired = g.merge(base, on='seed', suffixes=('', '_base'))
+        d = {c: paired[c] - paired[f'{c}_base'] for c in ('test_acc', 'memorised', 'fit_clean')}
+        other = k[4] != 'ce'
+        d_of = lambda c, f=np.mean: f(d[c]) if other and len(paired) else float('nan')
+        out.append({**dict(zip(keys, k)), 'loss': g.loss.iloc[0], 'eps': g.eps.iloc[0],
+                    'test_acc': g.test_acc.mean(), 'acc_ci': _interval(g.test_acc),
+                    'd_acc': d_of('test_acc'), 'd_acc_ci': d_of('test_acc', _interval),
                     'memorised': g.memorised.mean(), 'mem_ci': _interval(g.memorised),
-                    'd_mem': d_mem.mean() if smoothed else float('nan'), 'ece': g.ece.mean(), 'ece_ci': _interval(g.ece),
-                    'nll': g.nll.mean(), 'seeds': len(g)})
-    t = pd.DataFrame(out)
-    return t.drop(columns=['settings']) if t.empty or t.settings.nunique() == 1 else t
+                    'd_mem': d_of('memorised'), 'd_mem_ci': d_of('memorised', _interval),
+                    'fit_clean': g.fit_clean.mean(), 'd_fit': d_of('fit_clean'),
+                    'ece': g.ece.mean(), 'ece_ci': _interval(g.ece), 'nll': g.nll.mean(), 'seeds': len(g)})
+    t = pd.DataFrame(out, columns=[*keys, 'loss', 'eps', 'test_acc', 'acc_ci', 'd_acc', 'd_acc_ci', 'memorised', 'mem_ci',
+                                   'd_mem', 'd_mem_ci', 'fit_clean', 'd_fit', 'ece', 'ece_ci', 'nll', 'seeds'])
+    if t.empty: return t.drop(columns=['settings']).assign(rank=pd.Series(dtype=int), underfits=pd.Series(dtype=bool))
+    t['rank'] = t.groupby(['settings', 'kind', 'rate']).test_acc.rank(ascending=False, method='min').astype(int)
+    t['underfits'] = t.d_fit < -UNDERFIT
+    order = t.method.map(_method_order)
+    t = t.assign(_o=order).sort_values(['settings', 'kind', 'rate', '_o']).drop(columns='_o').reset_index(drop=True)
+    return t.drop(columns=['settings']) if t.settings.nunique() == 1 else t
 
 # %% ../nbs/06_sweep.ipynb #b8afa29e
+def _method_label(method:str)->str:
+    m = Method.parse(method)
+    if m.name == 'ce': return 'cross entropy'
+    if m.name == 'ls': return f'smoothing eps={m.eps:g}'
+    return method
+
 def plot_sweep(
     results:pd.DataFrame, # Rows of `read_results` (or `sweep`)
     title:str|None=None, # Default: the dataset, training images, epochs and seeds
 ):
-    "Accuracy, memorised fraction and ECE against noise rate: a line per smoothing with 95% intervals, a column per kind."
+    "Accuracy, memorised fraction and ECE against noise rate: a line per method with 95% intervals, a column per kind."
     import matplotlib.pyplot as plt
     t = summary_table(results)
-    kinds, eps_values = sorted(t.kind.unique()), sorted(t.eps.unique())
+    if t.empty: raise ValueError("plot_sweep needs at least one result; this frame has none")
+    kinds, methods = sorted(t.kind.unique()), sorted(t.method.unique(), key=_method_order)
     panels = [('test_acc', 'acc_ci', 'clean test accuracy'), ('memorised', 'mem_ci', 'memorised fraction of the noise'),
               ('ece', 'ece_ci', 'ECE (clean test)')]
     fig, axs = plt.subplots(len(panels), len(kinds), figsize=(4.6 * len(kinds), 9.5), squeeze=False, sharex=True,
@@ -163,10 +253,10 @@ def plot_sweep(
     for j, k in enumerate(kinds):
         for i, (col, ci, label) in enumerate(panels):
             ax = axs[i, j]
-            for n, e in enumerate(eps_values):
-                d = t[(t.kind == k) & (t.eps == e)].sort_values('rate')
-                ax.errorbar(d.rate + (n - (len(eps_values) - 1) / 2) * step, d[col], yerr=d[ci].fillna(0), marker='o', ms=4,
-                            capsize=3, lw=1.5, label=('cross entropy' if e == 0 else f'smoothing eps={e:g}'))
+            for n, m in enumerate(methods):
+                d = t[(t.kind == k) & (t.method == m)].sort_values('rate')
+                ax.errorbar(d.rate + (n - (len(methods) - 1) / 2) * step, d[col], yerr=d[ci].fillna(0), marker='o', ms=4,
+                            capsize=3, lw=1.5, label=_method_label(m))
             ax.grid(alpha=0.3)
             if j == 0: ax.set_ylabel(label)
             if i == 0: ax.set_title(f'{k} noise')
@@ -177,17 +267,55 @@ def plot_sweep(
         n = results.n_per_class.iloc[0]
         size = 'all training images' if pd.isna(n) or n == 0 else f'{int(n):,} training images per class'
         title = (f"{r.dataset}: {size}, {int(r.epochs)} epochs, {results.seed.nunique()} seeds; "
-                 "error bars: 95% intervals over seeds")
+                 "error bars: 95% intervals over seeds of each method's own mean")
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     return fig
 
+def plot_gains(
+    results:pd.DataFrame, # Rows of `read_results` (or `sweep`) with cross entropy among the methods
+    title:str|None=None, # Default: the dataset, training images, epochs and seeds
+):
+    "Each method's paired gain in clean test accuracy over cross entropy, with its 95% interval: a panel per noise setting."
+    import matplotlib.pyplot as plt
+    t = summary_table(results)
+    t = t[t.method != 'ce']
+    if t.empty: raise ValueError("plot_gains needs results of at least one method besides cross entropy (ce)")
+    settings = list(dict.fromkeys(zip(t.kind, t.rate)))
+    methods = sorted(t.method.unique(), key=_method_order)
+    fig, axs = plt.subplots(1, len(settings), figsize=(3.2 * len(settings) + 1.2, 0.32 * len(methods) + 1.6),
+                            squeeze=False, sharey=True)
+    for ax, (k, r) in zip(axs[0], settings):
+        d = t[(t.kind == k) & (t.rate == r)].set_index('method').reindex(methods)
+        y = np.arange(len(methods))
+        colors = ['tab:green' if lo > 0 else 'tab:red' if hi < 0 else 'tab:gray'
+                  for lo, hi in zip(d.d_acc - d.d_acc_ci.fillna(0), d.d_acc + d.d_acc_ci.fillna(0))]
+        for yi, x, ci, color in zip(y, d.d_acc, d.d_acc_ci.fillna(0), colors):
+            ax.errorbar(x, yi, xerr=ci, fmt='o', ms=4, color=color, capsize=3, lw=1.5)
+        ax.axvline(0, color='k', lw=0.8)
+        ax.set_title(f'{k} {r:.0%}', fontsize=9); ax.grid(alpha=0.3, axis='x')
+        ax.set_xlabel('accuracy gain over cross entropy')
+    axs[0, 0].set_yticks(np.arange(len(methods)), [_method_label(m) for m in methods])
+    axs[0, 0].invert_yaxis()
+    if title is None:
+        r = results.iloc[0]
+        title = (f"{r.dataset}, {int(r.epochs)} epochs, {results.seed.nunique()} seeds: paired difference from cross "
+                 "entropy (same noise, order and initial weights), 95% interval; green: a gain, red: a loss")
+    fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+    return fig
+
 # %% ../nbs/06_sweep.ipynb #797ddad5
+_REMEDIES = ('ce', 'ls:0.1', 'ls:0.3', 'nls:-2', 'gce', 'sce', 'nce_rce', 'anl_ce', 'bootstrap', 'elr')
 PRESETS = {
     'default': dict(dataset='mnist', kinds=('symmetric',), rates=(0., 0.4, 0.6), eps=(0., 0.1, 0.3), seeds=(0, 1, 2),
                     n_per_class=1200, epochs=15, lr=1e-2, bs=256),
     'paper': dict(dataset='mnist', kinds=('symmetric', 'pairflip'), rates=(0., 0.2, 0.4, 0.6), eps=(0., 0.1, 0.3, 0.6),
                   seeds=(0, 1, 2, 3, 4), n_per_class=None, epochs=40, lr=1e-2, bs=256),
+    'remedies': dict(dataset='mnist', noise=(('symmetric', 0.4), ('symmetric', 0.8), ('mnist', 0.4), ('idn', 0.4)),
+                     methods=_REMEDIES, seeds=(0, 1, 2), n_per_class=1200, epochs=15, lr=1e-2, bs=256,
+                     then={'dataset': 'fashion_mnist', # then the same on Fashion-MNIST, pair-flip for the class map
+                           'noise': (('symmetric', 0.4), ('symmetric', 0.8), ('pairflip', 0.4), ('idn', 0.4))}),
 } # the settings of `sweep` and `fastai_ls_sweep`; 'paper' is sized for a GPU
 
 def _as_list(name, values, check):
@@ -197,9 +325,14 @@ def _as_list(name, values, check):
     if not values: raise ValueError(f"{name} must hold at least one value")
     return values
 
-def _check_kind(k):
-    if k not in NOISE_KINDS: raise ValueError(f"unknown noise kind {k!r}: use one of {', '.join(NOISE_KINDS)}")
-    return k
+def _check_noise(pair):
+    "A (kind, rate) pair, or a 'kind:rate' string."
+    kind, rate = pair.split(':') if isinstance(pair, str) and ':' in pair else (pair if not isinstance(pair, str) else
+                                                                               (pair, None))
+    if rate is None: raise ValueError(f"a noise setting is kind:rate, such as symmetric:0.4, got {pair!r}")
+    try: rate = float(rate)
+    except (TypeError, ValueError): raise ValueError(f"the rate of noise setting {pair!r} must be a number") from None
+    return _check_kind(kind), check_rate(rate)
 
 def _lock(out:Path):
     from filelock import FileLock, Timeout
@@ -211,96 +344,129 @@ def _lock(out:Path):
     return lock
 
 def _cell_bar(parent, epochs):
-    "A fastai callback that moves a child bar of `parent` by one at the end of each epoch."
+    "A fastai callback that moves a child bar of `parent` by one at the end of each epoch, over every fit of a cell."
     from fastai.callback.core import Callback
     from fastprogress.fastprogress import progress_bar
     class _EpochBar(Callback):
         order = 90
-        def before_fit(self): self.pb = progress_bar(range(epochs), parent=parent, leave=False); self.pb.update(0)
-        def after_epoch(self): self.pb.update(self.epoch + 1)
+        def __init__(self): self.pb, self.n = None, 0
+        def before_fit(self):
+            if self.pb is None: self.pb = progress_bar(range(epochs), parent=parent, leave=False); self.pb.update(0)
+        def after_epoch(self): self.n += 1; self.pb.update(self.n)
     return _EpochBar()
 
 # %% ../nbs/06_sweep.ipynb #0c2e4a6c
+def _methods(methods, eps, allow_negative)->list:
+    "The methods of a grid, checked: `methods`, or cross entropy and label smoothing at `eps`; cross entropy first."
+    if methods is not None and eps is not None: raise ValueError("give methods or eps, not both: eps=0.1 is method ls:0.1")
+    if methods is None:
+        eps = _as_list('eps', PRESETS['default']['eps'] if eps is None else eps, lambda e: check_eps(e, allow_negative))
+        return [Method.parse('ce' if e == 0 else f'ls:{e!r}') for e in eps]
+    methods = _as_list('methods', methods, Method.parse)
+    for m in methods:
+        if m.name == 'ls' and m.eps < 0 and not allow_negative:
+            raise ValueError(f"method {m} is negative smoothing from the first batch, which needs allow_negative=True; "
+                             f"nls:{m.eps:g} is negative smoothing as Wei et al. 2022 train it")
+    ce = Method.parse('ce')
+    return methods if ce in methods else [ce, *methods] # every method is compared with cross entropy, seed by seed
+
 def sweep(
     dataset:str|Path=PRESETS['default']['dataset'], # One of `fastai_ls.data.DATASETS`, or an image folder
     kinds=PRESETS['default']['kinds'], # Noise kinds
     rates=PRESETS['default']['rates'], # Noise rates
-    eps=PRESETS['default']['eps'], # Smoothing values; 0 is the unsmoothed baseline
+    eps=None, # Smoothing values of cross entropy (0) and label smoothing; default: the 'default' preset's (0, 0.1, 0.3)
     seeds=PRESETS['default']['seeds'], # Seeds: each repeats the whole grid
     n_per_class:int|None=PRESETS['default']['n_per_class'], # Training images per class; None keeps all
     epochs:int=PRESETS['default']['epochs'], # Epochs per cell
     lr:float=PRESETS['default']['lr'], # Peak learning rate of the one-cycle schedule
     bs:int=PRESETS['default']['bs'], # Batch size
-    allow_negative:bool=False, # Accept negative eps (negative smoothing)
+    allow_negative:bool=False, # Accept negative eps (negative smoothing from the first batch)
     out:str|Path|None='sweep_results', # Folder of results.csv and the plots; None keeps the results in memory only
     show_all:bool=False, # Return (and plot) every result in `out`, not only this grid's
     ray:str|None=None, # Ray tasks: 'local' (start Ray here), 'auto', 'ray://HEAD:10001' or 'HEAD:6379' (join a cluster)
+    methods=None, # Instead of `eps`: methods such as ('ce', 'ls:0.1', 'gce', 'nls:-2'); cross entropy is always added
+    noise=None, # Instead of `kinds` × `rates`: (kind, rate) pairs or 'kind:rate' strings, such as ('symmetric:0.8',)
+    plot_name:str='accuracy_vs_noise', # Name of the plots in `out` (.png and .svg; the gains over cross entropy: +'_gains')
 )->pd.DataFrame: # The results of the grid (all of `out` with `show_all`); `attrs['lost']`: cells lost with Ray workers
-    "Run the grid, writing each finished cell to `out/results.csv` at once; cells already there with these settings are skipped."
-    kinds = _as_list('kinds', kinds, _check_kind)
-    rates = _as_list('rates', rates, check_rate)
-    eps = _as_list('eps', eps, lambda e: check_eps(e, allow_negative))
+    "Run the grid, writing each finished cell to `out/results.csv` at once; cells already there are skipped."
+    methods = _methods(methods, eps, allow_negative)
+    noise = (_as_list('noise', noise, _check_noise) if noise is not None else
+             [(k, r) for k in _as_list('kinds', kinds, _check_kind) for r in _as_list('rates', rates, check_rate)])
     seeds = _as_list('seeds', seeds, check_seed)
-    check_int('n_per_class', n_per_class, allow_none=True); check_int('epochs', epochs); check_int('bs', bs)
-    lr = check_positive('lr', lr)
-    if ray is not None: _check_ray_address(ray); _import_ray()
-    grid = dataset, kinds, rates, eps, seeds, n_per_class, epochs, lr, bs, allow_negative
-    if out is None: return _run_grid(*grid, None, show_all, ray)
+    check_int('n_per_class', n_per_class, allow_none=True)
+    recipe = Recipe(epochs, check_positive('lr', lr), bs)
+    cells = [Cell(k, r, m, s) for s in seeds for k, r in noise for m in methods]
+    if ray is not None: _check_ray_address(ray); _import_ray(); _check_reachable(ray)
+    if out is None: return _run_grid(dataset, n_per_class, cells, recipe, None, show_all, ray, plot_name)
+    if not str(out).strip(): raise ValueError(f"--out must name a folder, got {str(out)!r} (an unset variable?); "
+                                              "give '.' for the current folder")
     out = Path(out)
     if out.exists() and not out.is_dir(): raise ValueError(f"--out {str(out)!r} is a file; give a folder")
     try: out.mkdir(parents=True, exist_ok=True)
     except OSError as e: raise ValueError(f"cannot make the output folder {str(out)!r}: {e.strerror}") from None
     if not os.access(out, os.W_OK): raise ValueError(f"the output folder {str(out)!r} is not writable")
+    csv_path = out/'results.csv'
+    if csv_path.exists() and not os.access(csv_path, os.W_OK):
+        raise ValueError(f"{str(csv_path)!r} is not writable, so no result could be kept; nothing was trained: "
+                         "make it writable, or choose another --out")
     lock = _lock(out)
-    try: return _run_grid(*grid, out, show_all, ray)
+    try:
+        kept = upgrade_results(csv_path)
+        if kept: print(f"{csv_path} was written by an earlier fastai_ls_sweep: its results now have a method column "
+                       f"(ce or ls:eps), and the original file is kept as {kept}", flush=True)
+        return _run_grid(dataset, n_per_class, cells, recipe, out, show_all, ray, plot_name)
     finally: lock.release()
 
-def _settings(dataset, n_per_class, epochs, lr, bs):
+def _settings(dataset, n_per_class, recipe):
     name = str(Path(dataset).resolve()) if Path(dataset).is_dir() else str(dataset)
-    return dict(dataset=name, n_per_class=n_per_class or 0, epochs=epochs, lr=lr, bs=bs, model='small_cnn(16,32,64)',
-                data_path='in-memory')
+    return dict(dataset=name, n_per_class=n_per_class or 0, epochs=recipe.epochs, lr=recipe.lr, bs=recipe.bs,
+                model='small_cnn(16,32,64)', data_path='in-memory')
 
-def _run_grid(dataset, kinds, rates, eps, seeds, n_per_class, epochs, lr, bs, allow_negative, out, show_all, ray=None):
+def _run_grid(dataset, n_per_class, cells, recipe, out, show_all, ray=None, stem='accuracy_vs_noise'):
     csv_path = None if out is None else out/'results.csv'
     done = read_results(csv_path) if out is not None else pd.DataFrame(columns=RESULT_COLS)
     data = image_arrays(dataset, n_per_class)
-    settings = _settings(dataset, n_per_class, epochs, lr, bs)
+    for m in dict.fromkeys(c.method for c in cells): m.loss(data.c, len(data.x_train)) # refused before anything trains
+    settings = _settings(dataset, n_per_class, recipe)
     key = settings_hash(settings)
-    cells = done[done.settings == key][['kind', 'rate', 'eps', 'seed']].itertuples(index=False)
-    have = {(k, float(r), float(e), int(s)) for k, r, e, s in cells}
-    grid = [(k, r, e, s) for s in seeds for k in kinds for r in rates for e in eps]
-    todo = [g for g in grid if g not in have]
+    found = done[done.settings == key][['kind', 'rate', 'method', 'seed']].itertuples(index=False)
+    have = {(k, float(r), m, int(s)) for k, r, m, s in found}
+    todo = [c for c in cells if c.key not in have]
     where = f"already in {csv_path}" if out is not None else "kept in memory"
-    print(f"{settings['dataset']}: {len(grid)} cells, {len(grid) - len(todo)} {where}, {len(todo)} to run", flush=True)
+    print(f"{settings['dataset']}: {len(cells)} cells, {len(cells) - len(todo)} {where}, {len(todo)} to run", flush=True)
     rows = []
     record = rows.append if out is None else (lambda row: append_result(csv_path, row))
     lost = []
-    if todo and ray is None: _train_cells(todo, data, settings, key, epochs, lr, bs, allow_negative, record)
-    elif todo: lost = _train_cells_ray(todo, data, settings, key, epochs, lr, bs, allow_negative, record, ray)
+    if todo and ray is None: _train_cells(todo, data, settings, key, recipe, record)
+    elif todo: lost = _train_cells_ray(todo, data, settings, key, recipe, record, ray)
     if out is None:
         results = pd.DataFrame(rows, columns=RESULT_COLS[:-1])
         results.attrs['lost'] = lost
         return results
     results = read_results(csv_path)
     if not show_all:
-        want = set(grid)
-        cells = results[['kind', 'rate', 'eps', 'seed']].itertuples(index=False)
-        in_grid = np.array([(k, r, e, int(s)) in want for k, r, e, s in cells], bool)
+        want = {c.key for c in cells}
+        found = results[['kind', 'rate', 'method', 'seed']].itertuples(index=False)
+        in_grid = np.array([(k, r, m, int(s)) in want for k, r, m, s in found], bool)
         results = results[(results.settings == key).to_numpy() & in_grid]
     results = results.reset_index(drop=True)
     if len(results):
         import matplotlib.pyplot as plt
-        fig = plot_sweep(results)
-        for ext in ('png', 'svg'): fig.savefig(out/f'accuracy_vs_noise.{ext}', dpi=120, bbox_inches='tight')
-        plt.close(fig)
+        figs = {stem: plot_sweep(results)}
+        if (results.method != 'ce').any() and not results.method.str.match(r'(ce|ls:[\d.e-]+)$').all():
+            figs[f'{stem}_gains'] = plot_gains(results)
+        for name, fig in figs.items():
+            for ext in ('png', 'svg'): fig.savefig(out/f'{name}.{ext}', dpi=120, bbox_inches='tight')
+            plt.close(fig)
     results.attrs['lost'] = lost
     return results
 
-def _row(settings, key, data, k, r, e, s, res):
+def _row(settings, key, data, cell, res):
     "One line of results.csv for a finished cell."
     import torch, fastai_ls
     from fastai.torch_core import default_device
-    return {'settings': key, **settings, 'kind': k, 'rate': r, 'loss': loss_name(data.c, e), 'eps': e, 'seed': s,
+    return {'settings': key, **settings, 'kind': cell.kind, 'rate': cell.rate, 'method': str(cell.method),
+            'loss': cell.method.loss_name(data.c), 'eps': cell.method.eps, 'seed': cell.seed,
             **{c: res[c] for c in MEASURE_COLS}, 'fastai_ls': fastai_ls.__version__,
             'torch': res.get('torch', torch.__version__), 'device': res.get('device', str(default_device())), # a task's
             'finished': datetime.now(timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')}
@@ -316,13 +482,11 @@ class _Progress:
     def epoch_bar(self, epochs:int):
         "Callbacks for the fit of a cell trained here: a bar of its epochs, in a terminal."
         return [_cell_bar(self.mb, epochs)] if self.tty else None
-    def done(self, cell:tuple, what:str):
+    def done(self, cell:Cell, what:str):
         "Count `cell` as finished, and say `what` came of it."
         self.i += 1
         left = (time.perf_counter() - self.start) / self.i * (self.n - self.i)
-        k, r, e, s = cell
-        head = f"[{self.i:>{self.width}}/{self.n}] {k} rate {r:g} eps {e:g} seed {s}"
-        msg = f"{head}: {what}, about {left / 60:.1f} min left"
+        msg = f"[{self.i:>{self.width}}/{self.n}] {cell}: {what}, about {left / 60:.1f} min left"
         if self.tty: self.mb.update(self.i); self.mb.write(msg)
         else: sys.stdout.write(msg + '\n'); sys.stdout.flush() # one write: Ray's log thread can print between two
     def close(self):
@@ -334,13 +498,12 @@ def _measured(res:dict)->str:
     mem = '' if math.isnan(res['memorised']) else f", memorised {res['memorised']:.3f}"
     return f"test accuracy {res['test_acc']:.4f}{mem}, {res['train_s']:.0f} s"
 
-def _train_cells(todo, data, settings, key, epochs, lr, bs, allow_negative, record):
+def _train_cells(todo, data, settings, key, recipe, record):
     progress = _Progress(len(todo))
-    for k, r, e, s in todo:
-        res = train_cell(data, k, r, e, seed=s, epochs=epochs, lr=lr, bs=bs, allow_negative=allow_negative,
-                         cbs=progress.epoch_bar(epochs))
-        record(_row(settings, key, data, k, r, e, s, res))
-        progress.done((k, r, e, s), _measured(res))
+    for cell in todo:
+        res = train_cell(data, cell, recipe, cbs=progress.epoch_bar(cell.method.epochs(recipe.epochs)))
+        record(_row(settings, key, data, cell, res))
+        progress.done(cell, _measured(res))
     progress.close()
 
 # %% ../nbs/06_sweep.ipynb #7e2a9c02
@@ -363,14 +526,25 @@ def _ray_task_options(resources:dict)->dict:
     gpus = 1 if resources.get('GPU', 0) >= 1 else 0
     return dict(num_cpus=1, num_gpus=gpus, max_retries=RAY_RETRIES, retry_exceptions=False)
 
-def _ray_cell(data, kind, rate, eps, seed, epochs, lr, bs, allow_negative)->dict:
+def _check_reachable(address, timeout:float=5.)->str:
+    "Refuse within `timeout` seconds a cluster address where nothing listens (Ray itself would keep trying)."
+    if address in ('local', 'auto'): return address
+    import socket
+    host, port = address.removeprefix('ray://').rsplit(':', 1)
+    try: socket.create_connection((host, int(port)), timeout=timeout).close()
+    except OSError as e:
+        raise ValueError(f"--ray {address}: nothing answers at {host}:{port} ({e.strerror or e}); start the cluster "
+                         "(ray start --head), or use --ray local") from None
+    return address
+
+def _ray_cell(data, cell, recipe)->dict:
     "`train_cell` as a Ray task: the measures of the cell, and the torch and the device that made them."
     import torch
     from fastai.torch_core import default_device
-    res = train_cell(data, kind, rate, eps, seed=seed, epochs=epochs, lr=lr, bs=bs, allow_negative=allow_negative)
+    res = train_cell(data, cell, recipe)
     return {**{c: res[c] for c in MEASURE_COLS}, 'torch': torch.__version__, 'device': str(default_device())}
 
-def _train_cells_ray(todo, data, settings, key, epochs, lr, bs, allow_negative, record, address)->list:
+def _train_cells_ray(todo, data, settings, key, recipe, record, address)->list:
     "Train the cells as Ray tasks, and record each as it finishes; returns the cells lost with their workers."
     ray = _import_ray()
     started = not ray.is_initialized()
@@ -388,7 +562,7 @@ def _train_cells_ray(todo, data, settings, key, epochs, lr, bs, allow_negative, 
         print(f"Ray: {resources.get('CPU', 0):g} CPUs and {resources.get('GPU', 0):g} GPUs; "
               f"each cell takes one {'GPU' if opts['num_gpus'] else 'CPU'}", flush=True)
         task, data_ref = ray.remote(_ray_cell).options(**opts), ray.put(data)
-        pending = {task.remote(data_ref, *cell, epochs, lr, bs, allow_negative): cell for cell in todo}
+        pending = {task.remote(data_ref, cell, recipe): cell for cell in todo}
         progress, lost = _Progress(len(todo)), []
         while pending:
             [done], _ = ray.wait(list(pending), num_returns=1)
@@ -398,7 +572,7 @@ def _train_cells_ray(todo, data, settings, key, epochs, lr, bs, allow_negative, 
                 lost.append(cell)
                 progress.done(cell, f"lost with its worker ({type(e).__name__}), {RAY_RETRIES} retries, not recorded")
                 continue
-            record(_row(settings, key, data, *cell, res))
+            record(_row(settings, key, data, cell, res))
             progress.done(cell, _measured(res))
         progress.close()
         return lost
@@ -419,21 +593,23 @@ def memorisation_curves(
     bs:int=256, # Batch size
     n_items:int|None=2000, # Training images on which memorisation is measured each epoch; None: all
     allow_negative:bool=False, # Accept negative eps
+    methods=None, # Instead of `eps`: methods such as ('ce', 'gce'); for nls the curve follows its fine-tuning
 )->tuple: # (curves: one row per cell, epoch and subset; results: one row per cell, as `sweep` returns them)
-    "Train each smoothing and seed with `NoiseMonitor` measuring every epoch; return the curves and the final measures."
+    "Train each method and seed with `NoiseMonitor` measuring every epoch; return the curves and the final measures."
     _check_kind(kind); check_rate(rate)
-    eps = _as_list('eps', eps, lambda e: check_eps(e, allow_negative)); seeds = _as_list('seeds', seeds, check_seed)
-    check_int('epochs', epochs); check_int('bs', bs); lr = check_positive('lr', lr)
+    methods = _methods(methods, None if methods is not None else eps, allow_negative)
+    seeds = _as_list('seeds', seeds, check_seed)
+    recipe = Recipe(epochs, check_positive('lr', lr), bs)
     data = dataset.subset(n_per_class) if isinstance(dataset, ImageArrays) else image_arrays(dataset, n_per_class)
-    settings = _settings(dataset.name if isinstance(dataset, ImageArrays) else dataset, n_per_class, epochs, lr, bs)
+    settings = _settings(dataset.name if isinstance(dataset, ImageArrays) else dataset, n_per_class, recipe)
     curves, rows = [], []
     for s in seeds:
-        for e in eps:
-            res = train_cell(data, kind, rate, e, seed=s, epochs=epochs, lr=lr, bs=bs, allow_negative=allow_negative,
-                             every=1, n_items=n_items)
-            curves.append(res['curve'].assign(loss=loss_name(data.c, e), eps=e, seed=s))
-            rows.append(_row(settings, settings_hash(settings), data, kind, rate, e, s, res))
-            print(f"eps {e:g} seed {s}: test accuracy {res['test_acc']:.4f}, memorised {res['memorised']:.3f}, "
+        for m in methods:
+            cell = Cell(kind, rate, m, s)
+            res = train_cell(data, cell, recipe, every=1, n_items=n_items)
+            curves.append(res['curve'].assign(method=str(m), loss=m.loss_name(data.c), eps=m.eps, seed=s))
+            rows.append(_row(settings, settings_hash(settings), data, cell, res))
+            print(f"{m} seed {s}: test accuracy {res['test_acc']:.4f}, memorised {res['memorised']:.3f}, "
                   f"{res['train_s']:.0f} s", flush=True)
     return pd.concat(curves, ignore_index=True), pd.DataFrame(rows, columns=RESULT_COLS[:-1])
 
@@ -447,10 +623,11 @@ def plot_memorisation(
     fig, axs = plt.subplots(1, 2, figsize=(11, 3.8), sharey=True)
     for ax, col, label in ((axs[0], 'acc_given', 'memorised: predicts the given (wrong) label'),
                            (axs[1], 'acc_clean', 'predicts the clean label')):
-        for e, d in c.groupby('eps'):
+        for m in sorted(c.method.unique(), key=_method_order):
+            d = c[c.method == m]
             g = d.groupby('epoch')[col]
             mean, half = g.mean(), g.agg(_interval).fillna(0)
-            name = 'cross entropy' if e == 0 else f'smoothing eps={e:g}'
+            name = _method_label(m)
             line, = ax.plot(mean.index + 1, mean, marker='o', ms=3, label=name)
             ax.fill_between(mean.index + 1, mean - half, mean + half, color=line.get_color(), alpha=0.2)
         ax.set(xlabel='epoch', title=f'corrupted training images: {label}', ylim=(0, 1))
@@ -462,6 +639,9 @@ def plot_memorisation(
 
 # %% ../nbs/06_sweep.ipynb #ef301dd6
 def _parse_list(s, what, conv, example):
+    if s is None: return None
+    if not str(s).strip(): raise ValueError(f"--{what} is empty: give comma-separated {example}, or leave it out for the "
+                                            "preset's")
     try: return tuple(conv(v.strip()) for v in str(s).split(','))
     except ValueError: raise ValueError(f"--{what} must be comma-separated {example}, got {s!r}") from None
 
@@ -473,48 +653,86 @@ def _parse_float(s, what):
     try: return float(s)
     except ValueError: raise ValueError(f"--{what} must be a number, got {s!r}") from None
 
+def _as_flag(flag, f, *args):
+    "`f(*args)`, its ValueError named by the command-line `flag`."
+    try: return f(*args)
+    except ValueError as e:
+        msg = str(e)
+        raise ValueError(msg if msg.startswith(f'--{flag}') else f"--{flag}: {msg}") from None
+
 def _print_summary(results):
     t = summary_table(results)
-    cols = [c for c in ['kind', 'rate', 'loss', 'eps', 'test_acc', 'acc_ci', 'd_acc', 'd_acc_ci', 'memorised', 'd_mem', 'ece',
-                        'nll', 'seeds']
-            if c in t]
+    cols = [c for c in ['dataset', 'kind', 'rate', 'method', 'test_acc', 'acc_ci', 'd_acc', 'd_acc_ci', 'rank', 'memorised',
+                        'd_mem', 'fit_clean', 'underfits', 'ece', 'seeds'] if c in t]
+    if 'dataset' in cols and t.dataset.nunique() == 1: cols.remove('dataset')
     with pd.option_context('display.width', 250, 'display.max_columns', 30):
         print(t[cols].round(4).to_string(index=False))
+    if t.underfits.any():
+        print(f"underfits: accuracy on the correctly labelled training items more than {UNDERFIT:.0%} below cross "
+              "entropy's (fit_clean), so the shared recipe may not suit that method")
 
 @call_parse
 def fastai_ls_sweep(
-    preset:str='default', # Grid to start from: default, or paper (sized for a GPU)
-    dataset:str=None, # mnist, mnist_sample, fashion_mnist, digits, or a folder in train/valid or training/testing layout
-    kinds:str=None, # Comma-separated noise kinds: symmetric, uniform, pairflip, mnist, cifar10
-    rates:str=None, # Comma-separated noise rates in [0, 1]
-    eps:str=None, # Comma-separated smoothing values in [0, 1]; 0 is the unsmoothed baseline
-    seeds:str=None, # Comma-separated non-negative integer seeds
-    n_per_class:str=None, # Training images per class; 0 keeps all
-    epochs:str=None, # Epochs per cell
-    lr:str=None, # Peak learning rate
-    bs:str=None, # Batch size
-    allow_negative:bool=False, # Allow negative eps (negative smoothing)
+    preset:str='default', # Grid to start from: default, paper (sized for a GPU) or remedies (the methods compared)
+    dataset:str=None, # mnist, mnist_sample, fashion_mnist, digits, or an image folder (default preset: mnist)
+    kinds:str=None, # Comma-separated noise kinds: symmetric, uniform, pairflip, mnist, cifar10, idn (default: symmetric)
+    rates:str=None, # Comma-separated noise rates in [0, 1] (default preset: 0,0.4,0.6)
+    noise:str=None, # Instead of kinds and rates: comma-separated kind:rate settings, e.g. symmetric:0.8,pairflip:0.4
+    eps:str=None, # Comma-separated smoothing values in [0, 1]; 0 is cross entropy (default preset: 0,0.1,0.3)
+    methods:str=None, # Instead of eps: comma-separated methods, e.g. ce,ls:0.1,nls:-2,gce:0.7,sce,elr
+    seeds:str=None, # Comma-separated non-negative integer seeds (default preset: 0,1,2)
+    n_per_class:str=None, # Training images per class; 0 keeps all (default preset: 1200)
+    epochs:str=None, # Epochs per cell (default preset: 15)
+    lr:str=None, # Peak learning rate (default preset: 0.01)
+    bs:str=None, # Batch size (default preset: 256)
+    allow_negative:bool=False, # Allow negative eps (negative smoothing from the first batch)
     out:str='sweep_results', # Output folder
     all:bool=False, # Show every result in the output folder, not only this grid's
     ray:str=None, # Train the cells as Ray tasks: local (start Ray here), auto (this machine's cluster), ray://HEAD:PORT
 ):
-    "Compare label smoothing with plain cross entropy under label noise, paired by seed; resumable."
+    "Compare label smoothing and the other remedies for noisy labels with cross entropy, paired by seed; resumable."
     try:
         if preset not in PRESETS: raise ValueError(f"--preset must be one of {', '.join(PRESETS)}, got {preset!r}")
         p = PRESETS[preset]
-        if eps and not allow_negative and any(e < 0 for e in _parse_list(eps, 'eps', float, 'numbers')):
+        eps_ = _parse_list(eps, 'eps', float, 'numbers')
+        if eps_ and not allow_negative and any(e < 0 for e in eps_):
             raise ValueError(f"--eps {eps} holds a negative value: negative smoothing needs --allow_negative")
-        kw = dict(dataset=dataset or p['dataset'],
-                  kinds=_parse_list(kinds, 'kinds', str, 'noise kinds') if kinds else p['kinds'],
-                  rates=_parse_list(rates, 'rates', float, 'numbers') if rates else p['rates'],
-                  eps=_parse_list(eps, 'eps', float, 'numbers') if eps else p['eps'],
-                  seeds=_parse_list(seeds, 'seeds', int, 'non-negative integers') if seeds else p['seeds'],
-                  n_per_class=p['n_per_class'] if n_per_class is None else _parse_int(n_per_class, 'n_per_class') or None,
-                  epochs=_parse_int(epochs, 'epochs') if epochs is not None else p['epochs'],
-                  lr=_parse_float(lr, 'lr') if lr is not None else p['lr'],
-                  bs=_parse_int(bs, 'bs') if bs is not None else p['bs'])
+        if eps_ and methods is not None: raise ValueError("give --eps or --methods, not both: --eps 0.1 is --methods ls:0.1")
+        if eps_: _as_flag('eps', lambda: [check_eps(e, allow_negative) for e in eps_])
+        if noise is not None and (kinds is not None or rates is not None):
+            raise ValueError("give --noise or --kinds and --rates, not both")
+        methods_ = _parse_list(methods, 'methods', str, "methods such as ce,ls:0.1,gce")
+        if methods_: _as_flag('methods', lambda: [Method.parse(m) for m in methods_])
+        noise_ = _parse_list(noise, 'noise', str, "kind:rate settings such as symmetric:0.4")
+        if noise_: _as_flag('noise', lambda: [_check_noise(n) for n in noise_])
+        kinds_, rates_ = _parse_list(kinds, 'kinds', str, 'noise kinds'), _parse_list(rates, 'rates', float, 'numbers')
+        if kinds_: _as_flag('kinds', lambda: [_check_kind(k) for k in kinds_])
+        if rates_: _as_flag('rates', lambda: [check_rate(r) for r in rates_])
+        seeds_ = _parse_list(seeds, 'seeds', int, 'non-negative integers')
+        if seeds_: _as_flag('seeds', lambda: [check_seed(s) for s in seeds_])
+        n = p['n_per_class'] if n_per_class is None else _parse_int(n_per_class, 'n_per_class')
+        if n is not None and n < 0: raise ValueError(f"--n_per_class must be an integer >= 0 (0 keeps all), got {n}")
+        n = n or None
+        kw = dict(dataset=dataset or p['dataset'], seeds=seeds_ or p['seeds'], n_per_class=n,
+                  epochs=_as_flag('epochs', check_int, 'epochs', _parse_int(epochs, 'epochs') if epochs is not None
+                                  else p['epochs']),
+                  lr=_as_flag('lr', check_positive, 'lr', _parse_float(lr, 'lr') if lr is not None else p['lr']),
+                  bs=_as_flag('bs', check_int, 'bs', _parse_int(bs, 'bs') if bs is not None else p['bs']))
+        if noise_ or (not kinds_ and not rates_ and 'noise' in p): kw['noise'] = noise_ or p['noise']
+        else: kw.update(kinds=kinds_ or p['kinds'], rates=rates_ or p['rates'])
+        if methods_ or (not eps_ and 'methods' in p): kw['methods'] = methods_ or p['methods']
+        else: kw['eps'] = eps_ or p['eps']
+        given = {'noise'} if noise_ or kinds_ or rates_ else set()
+        then = {k: v for k, v in p.get('then', {}).items() if k not in given}
+        runs = [kw] if 'then' not in p or dataset else [kw, {**kw, **then}]
+        if not str(out).strip(): raise ValueError(f"--out must name a folder, got {out!r} (an unset variable?)")
         start = time.perf_counter()
-        results = sweep(**kw, allow_negative=allow_negative, out=out, show_all=all, ray=ray)
+        parts = []
+        for run in runs:
+            name = 'accuracy_vs_noise' if len(runs) == 1 else f"accuracy_vs_noise_{Path(str(run['dataset'])).name}"
+            parts.append(sweep(**run, allow_negative=allow_negative, out=out, show_all=all, ray=ray, plot_name=name))
+        results = pd.concat(parts, ignore_index=True)
+        results.attrs['lost'] = [c for r in parts for c in r.attrs.get('lost', [])]
     except (ValueError, FileNotFoundError) as e:
         print(f"fastai_ls_sweep: {e}", file=sys.stderr); sys.exit(2)
     except KeyboardInterrupt:
@@ -523,8 +741,8 @@ def fastai_ls_sweep(
               "and the same command resumes from there", file=sys.stderr)
         sys.exit(130)
     _print_summary(results)
-    print(f"{time.perf_counter() - start:.0f} s. results: {Path(out)/'results.csv'}, "
-          f"plot: {Path(out)/'accuracy_vs_noise.png'} (and .svg)")
+    plots = ', '.join(sorted(f.name for f in Path(out).glob('*.png')))
+    print(f"{time.perf_counter() - start:.0f} s. results: {Path(out)/'results.csv'}, plots in {out}: {plots} (and .svg)")
     if results.attrs.get('lost'):
         print(f"fastai_ls_sweep: {len(results.attrs['lost'])} cells were lost with their Ray workers; "
               "the same command trains them", file=sys.stderr)

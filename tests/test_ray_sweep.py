@@ -18,7 +18,7 @@ ARGS = [a for k, v in GRID.items() for a in (f'--{k}', v)]
 ENV = {**os.environ, 'OMP_NUM_THREADS': '1', 'MKL_NUM_THREADS': '1', 'RAY_OVERRIDE_RESOURCES': '{"CPU": 2}',
        'RAY_USAGE_STATS_ENABLED': '0', 'PYTHONWARNINGS': 'ignore'}
 sweep_exe = Path(sys.executable).parent/'fastai_ls_sweep'
-KEY = ['kind', 'rate', 'eps', 'seed']
+KEY = ['kind', 'rate', 'method', 'seed']
 
 def _kill_one_cell(driver:subprocess.Popen, timeout:float=600):
     "Kill (SIGKILL) the first Ray worker of `driver` seen training a cell; returns its pid."
@@ -60,10 +60,10 @@ def runs(tmp_path_factory):
 def test_a_lost_cell_is_not_recorded(runs):
     _, after_first, (out, err, code), _, _ = runs
     assert code == 1 and 'were lost with their Ray workers' in err, err
-    lost = re.findall(r'\[\d/4\] ([^:\[]+): lost with its worker', out) # e.g. "symmetric rate 0.4 eps 0.1 seed 0"
+    lost = re.findall(r'\[\d/4\] (.+?): lost with its worker', out) # e.g. "symmetric rate 0.4 ls:0.1 seed 0"
     assert len(lost) == 1 and len(after_first) == 3, out
     cell = lost[0]
-    recorded = {f"{k} rate {r:g} eps {e:g} seed {s}" for k, r, e, s in after_first[KEY].itertuples(index=False)}
+    recorded = {f"{k} rate {r:g} {m} seed {s}" for k, r, m, s in after_first[KEY].itertuples(index=False)}
     assert cell not in recorded
     assert 'Ray: 2 CPUs and 0 GPUs; each cell takes one CPU' in out
     # a line per cell, off a terminal; Ray's own log lines (the raylet's note on the killed worker) are printed by a
@@ -74,7 +74,7 @@ def test_the_rerun_trains_only_the_lost_cell(runs):
     _, _, _, second, _ = runs
     assert second.returncode == 0, second.stderr
     assert '3 already in' in second.stdout and '1 to run' in second.stdout and '[1/1]' in second.stdout, second.stdout
-    assert 'ls_ce' in second.stdout # the summary table
+    assert 'ls:0.1' in second.stdout # the summary table
 
 def test_ray_rows_equal_in_process_rows(runs):
     here, _, _, _, ray = runs
