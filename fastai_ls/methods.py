@@ -4,10 +4,9 @@
 
 # %% ../nbs/05a_methods.ipynb #33a81e36
 from __future__ import annotations
-import math
 from dataclasses import dataclass
 from fastcore.basics import patch
-from .core import check_int, check_positive, check_eps
+from .core import check_positive, check_eps
 
 # %% auto #0
 __all__ = ['METHODS', 'MethodSpec', 'Method']
