@@ -4,8 +4,8 @@
 
 # %% ../nbs/02_data.ipynb #c265b550
 from __future__ import annotations
-import gzip, hashlib, json, os, pickle, shutil, importlib.util
-from dataclasses import dataclass
+import gzip, hashlib, json, numbers, os, pickle, re, shutil, zipfile, importlib.util
+from dataclasses import dataclass, replace
 from pathlib import Path
 import numpy as np
 import pandas as pd
@@ -70,42 +70,92 @@ def load_mnist_pickle(
                          f"{type(e).__name__}: {e}") from None
 
 # %% ../nbs/02_data.ipynb #1f0e2a11
+def _py(v): return v.item() if isinstance(v, np.generic) else v
+
+def _check_labels(name, y, n, c):
+    "`y` as int64 class indices 0..c-1 of `n` images, or a `ValueError` naming the array `name` and its first bad one."
+    y = np.asarray(y)
+    if y.shape != (n,): raise ValueError(f"{name} must have shape ({n},), one label per image, got {y.shape}")
+    if not n: return y.astype(np.int64)
+    if y.dtype.kind == 'f' and np.isnan(y).any():
+        raise ValueError(f"{name} holds NaN at index {np.flatnonzero(np.isnan(y))[0]}; "
+                         f"labels must be integer class indices 0..{c - 1}")
+    if y.dtype.kind not in 'iu':
+        i = int(np.flatnonzero(y != np.round(y))[0]) if y.dtype.kind == 'f' and (y != np.round(y)).any() else 0
+        raise ValueError(f"{name} must hold integer class indices 0..{c - 1}, got {y.dtype} labels such as "
+                         f"{_py(y[i])!r} (at index {i})")
+    if (out := (y < 0) | (y >= c)).any():
+        i = int(np.flatnonzero(out)[0])
+        raise ValueError(f"{name} holds {_py(y[i])} at index {i}, outside the {c} classes of vocab (labels 0..{c - 1})")
+    return y.astype(np.int64, copy=False)
+
+def _codes(values, vocab, what):
+    "Class names `values` as int64 indices into `vocab`; a `ValueError` naming the first unknown name."
+    idx = {v: i for i, v in enumerate(vocab)}
+    values = [str(v) for v in values]
+    if (bad := next((v for v in values if v not in idx), None)) is not None:
+        raise ValueError(f"{what} holds {bad!r}, which is none of the {len(vocab)} classes ({', '.join(vocab[:5])}...)")
+    return np.array([idx[v] for v in values], dtype=np.int64)
+
+def _shape(x): return '×'.join(map(str, x.shape[1:]))
+
 @dataclass(repr=False)
 class ImageArrays:
     "Images as uint8 arrays (N, C, H, W) with integer labels, for a training and a test split, and the class names."
     x_train:np.ndarray # Training images, uint8 (N, C, H, W)
-    y_train:np.ndarray # Training labels: int64 indices into `vocab`
-    x_valid:np.ndarray # Test images (fastai's validation set), uint8 (M, C, H, W)
+    y_train:np.ndarray # Training labels, the true ones: int64 indices into `vocab`
+    x_valid:np.ndarray # Test images (fastai's validation set), uint8 (M, C, H, W), of the training images' shape
     y_valid:np.ndarray # Test labels: int64 indices into `vocab`
     vocab:list # Class names
     name:str='' # Where the data came from
+    y_train_noisy:np.ndarray|None=None # Given noisy training labels (real noise, from a file) beside `y_train`
+    noisy_source:str='' # Where `y_train_noisy` came from: a file and its key, a CSV column
 
     def __post_init__(self):
-        for x, y, split in ((self.x_train, self.y_train, 'training'), (self.x_valid, self.y_valid, 'test')):
-            if x.dtype != np.uint8 or x.ndim != 4:
-                raise ValueError(f"{split} images must be uint8 of shape (N, C, H, W), got {x.dtype} {x.shape}")
-            if y.shape != (len(x),): raise ValueError(f"{split} labels must have shape ({len(x)},), got {y.shape}")
-            if len(y) and (y.min() < 0 or y.max() >= len(self.vocab)):
-                raise ValueError(f"{split} labels must be indices into the {len(self.vocab)} classes of vocab")
         self.vocab = [str(v) for v in self.vocab]
+        for x, name in ((self.x_train, 'x_train'), (self.x_valid, 'x_valid')):
+            if not isinstance(x, np.ndarray) or x.dtype != np.uint8 or x.ndim != 4:
+                raise ValueError(f"{name} must be uint8 of shape (N, C, H, W), "
+                                 f"got {getattr(x, 'dtype', type(x).__name__)} {np.shape(x)}")
+        if self.x_train.shape[1:] != self.x_valid.shape[1:]:
+            raise ValueError(f"x_train holds images of {_shape(self.x_train)} and x_valid of {_shape(self.x_valid)}: "
+                             "both splits must hold images of one shape (C, H, W)")
+        self.y_train = _check_labels('y_train', self.y_train, len(self.x_train), self.c)
+        self.y_valid = _check_labels('y_valid', self.y_valid, len(self.x_valid), self.c)
+        if self.y_train_noisy is not None:
+            self.y_train_noisy = _check_labels('y_train_noisy', self.y_train_noisy, len(self.x_train), self.c)
 
     def subset(self,
-        n_per_class:int|None, # The first training images of each class to keep; None keeps all
+        n_per_class:int|None, # The first training images of each (true) class to keep; None keeps all
     )->ImageArrays:
-        "The first `n_per_class` training images of each class, and the whole test split."
+        "The first `n_per_class` training images of each class, with their given noisy labels, and all the test split."
         if check_int('n_per_class', n_per_class, allow_none=True) is None: return self
         idx = np.sort(np.concatenate([np.flatnonzero(self.y_train == c)[:n_per_class] for c in range(len(self.vocab))]))
-        name = f'{self.name}, {n_per_class} per class'
-        return ImageArrays(self.x_train[idx], self.y_train[idx], self.x_valid, self.y_valid, self.vocab, name)
+        noisy = None if self.y_train_noisy is None else self.y_train_noisy[idx]
+        return replace(self, x_train=self.x_train[idx], y_train=self.y_train[idx], y_train_noisy=noisy,
+                       name=f'{self.name}, {n_per_class} per class')
+
+    def with_noisy_labels(self,
+        labels, # Noisy labels of the training images, in their order (from `read_noisy_labels`, say)
+        source:str='', # Where they came from, for the record
+    )->ImageArrays:
+        "A copy that carries the given noisy training `labels` beside the true ones."
+        return replace(self, y_train_noisy=labels, noisy_source=source)
 
     @property
     def c(self)->int:
         "The number of classes."
         return len(self.vocab)
+    @property
+    def noise_rate(self)->float|None:
+        "The fraction of given noisy training labels that differ from the true ones (None without noisy labels)."
+        if self.y_train_noisy is None: return None
+        return float(np.mean(self.y_train_noisy != self.y_train)) if len(self.y_train) else 0.
     def __repr__(self):
-        shape = '×'.join(map(str, self.x_train.shape[1:]))
+        noisy = '' if self.y_train_noisy is None else (f"; noisy labels from {self.noisy_source or 'the user'} "
+                                                      f"({self.noise_rate:.1%} wrong)")
         return (f"ImageArrays({self.name}): {len(self.x_train):,} training and {len(self.x_valid):,} test images "
-                f"of {shape}, {self.c} classes")
+                f"of {_shape(self.x_train)}, {self.c} classes{noisy}")
 
 # %% ../nbs/02_data.ipynb #0c8b2f3e
 def _mnist_splits(pkl=None):
