@@ -17,7 +17,7 @@ __all__ = ['MNIST_PKL_ENV', 'FASHION_MNIST_ENV', 'FASHION_MNIST_DEBIAN', 'FASHIO
            'NOISY_IMAGENETTE_COLS', 'DATASETS', 'LAYOUTS', 'find_mnist', 'load_mnist_pickle', 'ImageArrays',
            'mnist_arrays', 'mnist_sample_arrays', 'read_idx', 'find_fashion_mnist', 'fashion_mnist_arrays', 'digits_df',
            'digits_arrays', 'folder_arrays', 'cifar_arrays', 'noisy_imagenette_arrays', 'folder_layout', 'image_arrays',
-           'mnist_path', 'mnist_sample_path']
+           'read_noisy_labels', 'mnist_path', 'mnist_sample_path']
 
 # %% ../nbs/02_data.ipynb #7d39280e
 MNIST_PKL_ENV = 'FASTAI_LS_MNIST_PKL'
@@ -376,7 +376,7 @@ def folder_arrays(
     ys = [_codes([label(f) for f in fs], vocab, str(path)) for fs in files]
     return ImageArrays(xs[0], ys[0], xs[1], ys[1], vocab, str(path) + (', coarse labels' if labels == 'coarse' else ''))
 
-# %% ../nbs/02_data.ipynb #4b67e4d6
+# %% ../nbs/02_data.ipynb #accb47dc
 _PICKLED_ARRAYS = {('numpy', 'ndarray'), ('numpy', 'dtype'), ('_codecs', 'encode'),
                    *((f'numpy.{core}.multiarray', f) for core in ('core', '_core') for f in ('_reconstruct', 'scalar')),
                    ('numpy.core.numeric', '_frombuffer'), ('numpy._core.numeric', '_frombuffer')}
@@ -449,7 +449,7 @@ def cifar_arrays(
                           for fs in (train, test))
     return ImageArrays(xt, yt, xv, yv, vocab, str(folder) + (', coarse labels' if labels == 'coarse' else ''))
 
-# %% ../nbs/02_data.ipynb #e806c0cb
+# %% ../nbs/02_data.ipynb #33aad5a3
 NOISY_IMAGENETTE_CSV = 'noisy_imagenette.csv'
 NOISY_IMAGENETTE_COLS = ('noisy_labels_0', 'noisy_labels_1', 'noisy_labels_5', 'noisy_labels_25', 'noisy_labels_50')
 
@@ -529,6 +529,74 @@ def image_arrays(
     else: raise ValueError(f"unknown dataset {str(dataset)!r}: use one of {', '.join(DATASETS)}, "
                            "or a folder in one of these layouts: " + '; '.join(LAYOUTS.values()))
     return data.subset(n_per_class)
+
+# %% ../nbs/02_data.ipynb #c2152595
+def _torch_dict(f):
+    "The dict that `torch.save` wrote to `f` (CIFAR-N's files hold NumPy arrays), loaded with `weights_only`."
+    import torch
+    try: from numpy._core.multiarray import _reconstruct
+    except ImportError: from numpy.core.multiarray import _reconstruct
+    dtypes = [type(np.dtype(t)) for t in ('bool', 'int8', 'int16', 'int32', 'int64', 'uint8', 'uint16', 'uint32',
+                                          'uint64', 'float16', 'float32', 'float64')]
+    safe = [(_reconstruct, 'numpy.core.multiarray._reconstruct'), _reconstruct, np.ndarray, np.dtype, *dtypes]
+    if not zipfile.is_zipfile(f): raise ValueError(f"{str(f)!r} is not a file saved by torch.save (a zip archive)")
+    try:
+        with torch.serialization.safe_globals(safe): d = torch.load(f, map_location='cpu', weights_only=True)
+    except Exception as e:
+        why = re.search(r'WeightsUnpickler error: (.*)', str(e)) or re.match(r'(.*)', str(e).strip())
+        raise ValueError(f"{str(f)!r} is not a dict of label arrays saved with torch.save "
+                         f"({type(e).__name__}: {why.group(1)})") from None
+    if not isinstance(d, dict): raise ValueError(f"{str(f)!r} holds a {type(d).__name__}, not a dict of label arrays")
+    return {str(k): v.numpy() if isinstance(v, torch.Tensor) else np.asarray(v) for k, v in d.items()}
+
+def _labels_from(source, key):
+    "(what, labels, the source's clean labels or None) of a .pt, .csv or .npy file, or of an array."
+    if not isinstance(source, (str, Path)): return 'the array of labels', np.asarray(source), None
+    f = Path(source)
+    if not f.is_file(): raise ValueError(f"{str(f)!r} is not a file")
+    if f.suffix == '.pt':
+        d = _torch_dict(f)
+        key = key or ('noisy_label' if 'noisy_label' in d else None)
+        if key is None:
+            raise ValueError(f"{str(f)!r} holds several label arrays ({', '.join(d)}): name one with key")
+        labels = _get(d, f, key)
+        return f"{str(f)!r} ({key})", labels, d.get('clean_coarse_label' if 'coarse' in key else 'clean_label')
+    if f.suffix == '.csv':
+        df = _read_csv(f)
+        if key is None: raise ValueError(f"{str(f)!r} is a CSV: name its column of labels with key ({', '.join(df)})")
+        col = _column(df, f, key)
+        if 'is_valid' in df and df.is_valid.dtype == bool: col = col[~df.is_valid] # its training rows
+        return f"{str(f)!r} column {key!r}", col.to_numpy(), None
+    if f.suffix == '.npy':
+        try: return repr(str(f)), np.load(f, allow_pickle=False), None
+        except Exception as e:
+            raise ValueError(f"{str(f)!r} is not a NumPy .npy file ({type(e).__name__}: {e})") from None
+    raise ValueError(f"{str(f)!r} is neither a .pt (CIFAR-N's), a .csv nor a .npy file of labels")
+
+def read_noisy_labels(
+    source, # CIFAR-N's .pt, a .csv, a .npy, or an array: labels of `data`'s training images, in their order
+    data:ImageArrays, # The images that the labels are for; `data.y_train` holds the true labels
+    key:str|None=None, # The array of a .pt ('noisy_label' where there is one) or the column of a .csv
+)->tuple: # (int64 labels, the fraction of them that differ from `data.y_train`)
+    "Noisy training labels from a file or an array, checked against `data`, with their realised noise rate."
+    if not isinstance(data, ImageArrays): raise ValueError(f"data must be an ImageArrays, got {type(data).__name__}")
+    what, labels, clean = _labels_from(source, key)
+    n, c = len(data.y_train), data.c
+    if labels.ndim != 1 or len(labels) != n:
+        got = f"{len(labels):,} labels" if labels.ndim == 1 else f"an array of shape {labels.shape}"
+        raise ValueError(f"{what} holds {got}, but {data.name or 'data'} has {n:,} training images: "
+                         "give one label per training image, in their order")
+    if labels.dtype.kind in 'OUS': labels = _codes(labels, data.vocab, what)
+    if labels.dtype.kind in 'iu' and labels.min() >= 0 and (top := int(labels.max())) >= c:
+        raise ValueError(f"{what} holds labels 0..{top}, but {data.name or 'data'} has {c} classes "
+                         f"(labels 0..{c - 1}): labels of another dataset?")
+    labels = _check_labels(what, labels, n, c)
+    if clean is not None and (np.shape(clean) != (n,) or (differ := np.asarray(clean) != data.y_train).any()):
+        k = n if np.shape(clean) != (n,) else int(differ.sum())
+        raise ValueError(f"{what}: the file's clean labels differ from the training labels at {k:,} of {n:,} images; "
+                         "the images are not in the order the file was made for (CIFAR-N follows torchvision's "
+                         "order: read the pickled batches with cifar_arrays)")
+    return labels, float(np.mean(labels != data.y_train)) if n else 0.
 
 # %% ../nbs/02_data.ipynb #d04031ac
 def _save_pngs(args):
