@@ -32,7 +32,8 @@ def _explain(input, target, reduction):
 
 def _as_plain(input, target):
     "Logits and int64 targets as plain tensors, half-precision logits in float32 (targets of other dtypes: None)."
-    x, y = input.as_subclass(Tensor), target.as_subclass(Tensor)
+    if not torch.compiler.is_compiling(): input, target = input.as_subclass(Tensor), target.as_subclass(Tensor)
+    x, y = input, target
     if y.dtype is not torch.int64: y = y.long() if y.dtype is torch.uint8 else None # None: torch refuses
     return (x.float() if x.dtype in (torch.float16, torch.bfloat16) else x), y
 
@@ -58,6 +59,14 @@ class _RobustLoss(_ClassAxis, nn.Module):
         if reduction == 'none': return loss.reshape(target.shape)
         return loss.sum() if check_reduction(reduction) == 'sum' else loss.mean()
 
+class _RobustFlat(_ClassAxis, BaseLoss):
+    "`BaseLoss` for the robust losses, which `torch.compile` can trace: the Flat forms."
+    y_int = True # Targets are class indices (for fastai's MixUp and CutMix)
+    def _contiguous(self, x):
+        "As `BaseLoss._contiguous`, without the cast to `TensorBase` while `torch.compile` traces the call."
+        if isinstance(x, Tensor) and torch.compiler.is_compiling(): return x.transpose(self.axis, -1).contiguous()
+        return super()._contiguous(x)
+
 # %% ../nbs/00b_robust_losses.ipynb #47ae01da
 class GeneralizedCE(_RobustLoss):
     "Generalized cross entropy $(1-p_y^q)/q$: Zhang & Sabuncu, NeurIPS 2018, arXiv:1805.07836."
@@ -76,9 +85,8 @@ class GeneralizedCE(_RobustLoss):
     def extra_repr(self): return f"q={self.q}, reduction={self.reduction!r}"
 
 @delegates(GeneralizedCE)
-class GeneralizedCEFlat(_ClassAxis, BaseLoss):
+class GeneralizedCEFlat(_RobustFlat):
     "Same as `GeneralizedCE`, but flattens input and target."
-    y_int = True
     def __init__(self, *args, axis:int=-1, **kwargs): super().__init__(GeneralizedCE, *args, axis=axis, **kwargs)
 
 # %% ../nbs/00b_robust_losses.ipynb #4a673e27
@@ -104,9 +112,8 @@ class SymmetricCE(_RobustLoss):
         return f"alpha={self.alpha}, beta={self.beta}, clamp={self.clamp}, reduction={self.reduction!r}"
 
 @delegates(SymmetricCE)
-class SymmetricCEFlat(_ClassAxis, BaseLoss):
+class SymmetricCEFlat(_RobustFlat):
     "Same as `SymmetricCE`, but flattens input and target."
-    y_int = True
     def __init__(self, *args, axis:int=-1, **kwargs): super().__init__(SymmetricCE, *args, axis=axis, **kwargs)
 
 # %% ../nbs/00b_robust_losses.ipynb #0f48f23e
@@ -215,9 +222,8 @@ class NCERCE(_RobustLoss):
         return f"alpha={self.alpha}, beta={self.beta}, clamp={self.clamp}, reduction={self.reduction!r}"
 
 @delegates(NCERCE)
-class NCERCEFlat(_ClassAxis, BaseLoss):
+class NCERCEFlat(_RobustFlat):
     "Same as `NCERCE`, but flattens input and target."
-    y_int = True
     def __init__(self, *args, axis:int=-1, **kwargs): super().__init__(NCERCE, *args, axis=axis, **kwargs)
 
 # %% ../nbs/00b_robust_losses.ipynb #9a4c6921
@@ -240,9 +246,8 @@ class NCEMAE(_RobustLoss):
     def extra_repr(self): return f"alpha={self.alpha}, beta={self.beta}, reduction={self.reduction!r}"
 
 @delegates(NCEMAE)
-class NCEMAEFlat(_ClassAxis, BaseLoss):
+class NCEMAEFlat(_RobustFlat):
     "Same as `NCEMAE`, but flattens input and target."
-    y_int = True
     def __init__(self, *args, axis:int=-1, **kwargs): super().__init__(NCEMAE, *args, axis=axis, **kwargs)
 
 # %% ../nbs/00b_robust_losses.ipynb #f2770628
@@ -268,9 +273,8 @@ class ANLCE(_RobustLoss):
         return f"alpha={self.alpha}, beta={self.beta}, min_prob={self.min_prob}, reduction={self.reduction!r}"
 
 @delegates(ANLCE)
-class ANLCEFlat(_ClassAxis, BaseLoss):
+class ANLCEFlat(_RobustFlat):
     "Same as `ANLCE`, but flattens input and target."
-    y_int = True
     def __init__(self, *args, axis:int=-1, **kwargs): super().__init__(ANLCE, *args, axis=axis, **kwargs)
 
 # %% ../nbs/00b_robust_losses.ipynb #9ee7ae50
@@ -359,9 +363,8 @@ class BootstrappingCE(_RobustLoss):
     def extra_repr(self): return f"beta={self.beta}, hard={self.hard}, reduction={self.reduction!r}"
 
 @delegates(BootstrappingCE)
-class BootstrappingCEFlat(_ClassAxis, BaseLoss):
+class BootstrappingCEFlat(_RobustFlat):
     "Same as `BootstrappingCE`, but flattens input and target."
-    y_int = True
     def __init__(self, *args, axis:int=-1, **kwargs): super().__init__(BootstrappingCE, *args, axis=axis, **kwargs)
 
 # %% ../nbs/00b_robust_losses.ipynb #ee0048f9
@@ -437,7 +440,9 @@ class ELRLoss(_ClassAxis, nn.Module):
                     pc = F.softmax(x, 1).clamp(_ELR_CLAMP, 1 - _ELR_CLAMP)
                     t = torch.lerp(pc / pc.sum(1, keepdim=True), self.target[idx].to(pc), self.beta)
                     self.target[idx] = t.to(self.target)
-                loss = _elr_autograd(x, y, t, self.lam)
+                # compiled, the averages are read back after the write: AOT autograd may recompute `t` in the backward
+                # from the table it has overwritten (pytorch/pytorch#197039); for distinct indices the rows are `t`
+                loss = _elr_autograd(x, y, self.target[idx].to(x) if torch.compiler.is_compiling() else t, self.lam)
             elif not torch.is_autocast_enabled(x.device.type):
                 loss = _ELRFunction.apply(x, y, self.target, idx, self.lam, self.beta)
             else: # computed in float32, which autocast would undo for some operations
