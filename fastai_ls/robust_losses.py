@@ -13,7 +13,7 @@ from torch import Tensor, nn
 from fastcore.meta import delegates
 from fastai.losses import BaseLoss
 from fastai.callback.core import Callback
-from .losses import _ClassAxis, _check_ce_args, _traced
+from .losses import NATIVE_BELOW, _ClassAxis, _check_ce_args, _traced
 
 # %% auto #0
 __all__ = ['GeneralizedCE', 'GeneralizedCEFlat', 'SymmetricCE', 'SymmetricCEFlat', 'NCERCE', 'NCERCEFlat', 'NCEMAE', 'NCEMAEFlat',
@@ -36,6 +36,54 @@ def _as_plain(input, target):
     x, y = input, target
     if y.dtype is not torch.int64: y = y.long() if y.dtype is torch.uint8 else None # None: torch refuses
     return (x.float() if x.dtype in (torch.float16, torch.bfloat16) else x), y
+
+def _ce_lse(x:Tensor, y:Tensor, p:Tensor)->tuple:
+    "CE $= -\\log p_y$ and lse $= x_y +$ CE of each row from its softmax `p`; torch's logsumexp where $p_y$ underflows."
+    x_y, p_y = x.gather(1, y[:, None]).squeeze(1), p.gather(1, y[:, None]).squeeze(1)
+    ce = -p_y.log()
+    lse = x_y + ce
+    low = p_y < torch.finfo(p.dtype).tiny # 0 or subnormal: its log has lost digits
+    if low.any():
+        i = low.nonzero().squeeze(1)
+        lse[i] = torch.logsumexp(x[i], 1)
+        ce[i] = lse[i] - x_y[i]
+    return ce, lse
+
+def _in_place(ctx, name:str)->bool:
+    "Whether backward may turn the kept tensors into the gradient in place (then only once), under `name` in the error."
+    if ctx.spent:
+        raise RuntimeError(f"{name} turned its kept softmax into the gradient in place, so it can run backward only "
+                           "once per forward: compute the loss again, or use create_graph=True")
+    ctx.spent = ctx.in_place
+    return ctx.in_place
+
+class _CEFunction(torch.autograd.Function):
+    "Cross entropy of each row from one softmax, which becomes the gradient g·(p - one_hot(y)) in place."
+    @staticmethod
+    def forward(ctx, x, y, in_place=True):
+        "CE of each row; keeps the softmax."
+        p = torch.softmax(x, 1)
+        ce, _ = _ce_lse(x, y, p)
+        ctx.save_for_backward(x, y, p)
+        ctx.in_place, ctx.spent = in_place, False
+        return ce
+
+    @staticmethod
+    def backward(ctx, g):
+        "The gradient for the logits from the kept softmax; under `create_graph=True`, torch's cross entropy's."
+        if torch.is_grad_enabled(): # create_graph=True
+            x, y = ctx.saved_tensors[:2]
+            ce = F.cross_entropy(x, y, reduction='none', ignore_index=_COUNT_ALL)
+            return torch.autograd.grad(ce, x, g, create_graph=True)[0], None, None
+        in_place = _in_place(ctx, 'cross entropy')
+        x, y, p = ctx.saved_tensors
+        return (p if in_place else p.clone()).mul_(g[:, None]).scatter_add_(1, y[:, None], -g[:, None]), None, None
+
+def _ce(x:Tensor, y:Tensor)->Tensor:
+    "Cross entropy of each row: torch's below `NATIVE_BELOW` logits on the CPU, and when traced; else `_CEFunction`."
+    if (x.is_cpu and x.numel() < NATIVE_BELOW) or _traced() or fwAD.unpack_dual(x).tangent is not None:
+        return F.cross_entropy(x, y, reduction='none', ignore_index=_COUNT_ALL)
+    return _CEFunction.apply(x, y)
 
 class _RobustLoss(_ClassAxis, nn.Module):
     "Base of the robust losses: logits (N, K), (N, K, d1, ...) or (K,) against class indices, one loss per item."
@@ -79,7 +127,7 @@ class GeneralizedCE(_RobustLoss):
 
     def per_item(self, x:Tensor, y:Tensor)->Tensor:
         "$(1-p_y^q)/q = -\\mathrm{expm1}(-q\\,\\mathrm{CE})/q$ for each row of (N, K) logits `x`."
-        ce = F.cross_entropy(x, y, reduction='none', ignore_index=_COUNT_ALL)
+        ce = _ce(x, y)
         return torch.expm1(ce * -self.q) / -self.q
 
     def extra_repr(self): return f"q={self.q}, reduction={self.reduction!r}"
@@ -105,7 +153,7 @@ class SymmetricCE(_RobustLoss):
 
     def per_item(self, x:Tensor, y:Tensor)->Tensor:
         "alpha·CE + beta·RCE for each row of (N, K) logits `x`, with RCE $= -A\\,(1-p_y)$, $A = \\log$ clamp."
-        ce = F.cross_entropy(x, y, reduction='none', ignore_index=_COUNT_ALL)
+        ce = _ce(x, y)
         return torch.add(ce * self.alpha, torch.expm1(-ce), alpha=self.beta * math.log(self.clamp))
 
     def extra_repr(self):
@@ -117,26 +165,6 @@ class SymmetricCEFlat(_RobustFlat):
     def __init__(self, *args, axis:int=-1, **kwargs): super().__init__(SymmetricCE, *args, axis=axis, **kwargs)
 
 # %% ../nbs/00b_robust_losses.ipynb #0f48f23e
-def _ce_lse(x:Tensor, y:Tensor, p:Tensor)->tuple:
-    "CE $= -\\log p_y$ and lse $= x_y +$ CE of each row from its softmax `p`; torch's logsumexp where $p_y$ underflows."
-    x_y, p_y = x.gather(1, y[:, None]).squeeze(1), p.gather(1, y[:, None]).squeeze(1)
-    ce = -p_y.log()
-    lse = x_y + ce
-    low = p_y < torch.finfo(p.dtype).tiny # 0 or subnormal: its log has lost digits
-    if low.any():
-        i = low.nonzero().squeeze(1)
-        lse[i] = torch.logsumexp(x[i], 1)
-        ce[i] = lse[i] - x_y[i]
-    return ce, lse
-
-def _in_place(ctx, name:str)->bool:
-    "Whether backward may turn the kept tensors into the gradient in place (then only once), under `name` in the error."
-    if ctx.spent:
-        raise RuntimeError(f"{name} turned its kept softmax into the gradient in place, so it can run backward only "
-                           "once per forward: compute the loss again, or use create_graph=True")
-    ctx.spent = ctx.in_place
-    return ctx.in_place
-
 def _nce_autograd(x:Tensor, y:Tensor, masked:Tensor|None, log_min:float|None=None)->tuple:
     "NCE, CE and (with `log_min`) NNCE of each row from torch's differentiable operations; `masked` classes left out."
     ce = F.cross_entropy(x, y, reduction='none', ignore_index=_COUNT_ALL)
