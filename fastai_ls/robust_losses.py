@@ -13,7 +13,7 @@ from torch import Tensor, nn
 from fastcore.meta import delegates
 from fastai.losses import BaseLoss
 from fastai.callback.core import Callback
-from .losses import _ClassAxis, _check_ce_args, _traced
+from .losses import NATIVE_BELOW, _ClassAxis, _check_ce_args, _traced
 
 # %% auto #0
 __all__ = ['GeneralizedCE', 'GeneralizedCEFlat', 'SymmetricCE', 'SymmetricCEFlat', 'NCERCE', 'NCERCEFlat', 'NCEMAE', 'NCEMAEFlat',
@@ -21,6 +21,69 @@ __all__ = ['GeneralizedCE', 'GeneralizedCEFlat', 'SymmetricCE', 'SymmetricCEFlat
 
 # %% ../nbs/00b_robust_losses.ipynb #a3c2e02a
 _COUNT_ALL = torch.iinfo(torch.int64).min # an `ignore_index` that no target holds, so that every target counts
+
+def _explain(input, target, reduction):
+    "Raise the `ValueError` that says what is wrong with the arguments that torch refused, if it is one of ours."
+    _check_ce_args(input, target, None, reduction, -100)
+    if (target < 0).any():
+        K = input.shape[-1 if input.ndim == 1 else 1]
+        raise ValueError(f"target class {target[target < 0][0].item()} is outside [0, {K}): "
+                         "these losses ignore no target") from None
+
+def _as_plain(input, target):
+    "Logits and int64 targets as plain tensors, half-precision logits in float32 (targets of other dtypes: None)."
+    if not torch.compiler.is_compiling(): input, target = input.as_subclass(Tensor), target.as_subclass(Tensor)
+    x, y = input, target
+    if y.dtype is not torch.int64: y = y.long() if y.dtype is torch.uint8 else None # None: torch refuses
+    return (x.float() if x.dtype in (torch.float16, torch.bfloat16) else x), y
+
+def _ce_lse(x:Tensor, y:Tensor, p:Tensor)->tuple:
+    "CE $= -\\log p_y$ and lse $= x_y +$ CE of each row from its softmax `p`; torch's logsumexp where $p_y$ underflows."
+    x_y, p_y = x.gather(1, y[:, None]).squeeze(1), p.gather(1, y[:, None]).squeeze(1)
+    ce = -p_y.log()
+    lse = x_y + ce
+    low = p_y < torch.finfo(p.dtype).tiny # 0 or subnormal: its log has lost digits
+    if low.any():
+        i = low.nonzero().squeeze(1)
+        lse[i] = torch.logsumexp(x[i], 1)
+        ce[i] = lse[i] - x_y[i]
+    return ce, lse
+
+def _in_place(ctx, name:str)->bool:
+    "Whether backward may turn the kept tensors into the gradient in place (then only once), under `name` in the error."
+    if ctx.spent:
+        raise RuntimeError(f"{name} turned its kept softmax into the gradient in place, so it can run backward only "
+                           "once per forward: compute the loss again, or use create_graph=True")
+    ctx.spent = ctx.in_place
+    return ctx.in_place
+
+class _CEFunction(torch.autograd.Function):
+    "Cross entropy of each row from one softmax, which becomes the gradient g·(p - one_hot(y)) in place."
+    @staticmethod
+    def forward(ctx, x, y, in_place=True):
+        "CE of each row; keeps the softmax."
+        p = torch.softmax(x, 1)
+        ce, _ = _ce_lse(x, y, p)
+        ctx.save_for_backward(x, y, p)
+        ctx.in_place, ctx.spent = in_place, False
+        return ce
+
+    @staticmethod
+    def backward(ctx, g):
+        "The gradient for the logits from the kept softmax; under `create_graph=True`, torch's cross entropy's."
+        if torch.is_grad_enabled(): # create_graph=True
+            x, y = ctx.saved_tensors[:2]
+            ce = F.cross_entropy(x, y, reduction='none', ignore_index=_COUNT_ALL)
+            return torch.autograd.grad(ce, x, g, create_graph=True)[0], None, None
+        in_place = _in_place(ctx, 'cross entropy')
+        x, y, p = ctx.saved_tensors
+        return (p if in_place else p.clone()).mul_(g[:, None]).scatter_add_(1, y[:, None], -g[:, None]), None, None
+
+def _ce(x:Tensor, y:Tensor)->Tensor:
+    "Cross entropy of each row: torch's below `NATIVE_BELOW` logits on the CPU, and when traced; else `_CEFunction`."
+    if (x.is_cpu and x.numel() < NATIVE_BELOW) or _traced() or fwAD.unpack_dual(x).tangent is not None:
+        return F.cross_entropy(x, y, reduction='none', ignore_index=_COUNT_ALL)
+    return _CEFunction.apply(x, y)
 
 class _RobustLoss(_ClassAxis, nn.Module):
     "Base of the robust losses: logits (N, K), (N, K, d1, ...) or (K,) against class indices, one loss per item."
@@ -33,22 +96,24 @@ class _RobustLoss(_ClassAxis, nn.Module):
         "Loss of logits `input` against class indices `target`, computed in float32 (or float64) and returned so."
         reduction = self.reduction
         try:
-            x, y = input.as_subclass(Tensor), target.as_subclass(Tensor)
-            if y.dtype is not torch.int64: y = y.long() if y.dtype is torch.uint8 else None # None: torch refuses
-            if x.dtype in (torch.float16, torch.bfloat16): x = x.float()
+            x, y = _as_plain(input, target)
             if x.ndim != 2: x, y = (x[None], y[None]) if x.ndim == 1 else (x.movedim(1, -1).flatten(0, -2), y.flatten())
             if not torch.is_autocast_enabled(x.device.type): loss = self.per_item(x, y)
             else: # the loss is computed in float32, which autocast would undo for some operations
                 with torch.autocast(x.device.type, enabled=False): loss = self.per_item(x, y)
         except Exception:
-            _check_ce_args(input, target, None, reduction, -100)
-            if (target < 0).any():
-                K = input.shape[-1 if input.ndim == 1 else 1]
-                raise ValueError(f"target class {target[target < 0][0].item()} is outside [0, {K}): "
-                                 "these losses ignore no target") from None
+            _explain(input, target, reduction)
             raise
         if reduction == 'none': return loss.reshape(target.shape)
         return loss.sum() if check_reduction(reduction) == 'sum' else loss.mean()
+
+class _RobustFlat(_ClassAxis, BaseLoss):
+    "`BaseLoss` for the robust losses, which `torch.compile` can trace: the Flat forms."
+    y_int = True # Targets are class indices (for fastai's MixUp and CutMix)
+    def _contiguous(self, x):
+        "As `BaseLoss._contiguous`, without the cast to `TensorBase` while `torch.compile` traces the call."
+        if isinstance(x, Tensor) and torch.compiler.is_compiling(): return x.transpose(self.axis, -1).contiguous()
+        return super()._contiguous(x)
 
 # %% ../nbs/00b_robust_losses.ipynb #47ae01da
 class GeneralizedCE(_RobustLoss):
@@ -62,15 +127,14 @@ class GeneralizedCE(_RobustLoss):
 
     def per_item(self, x:Tensor, y:Tensor)->Tensor:
         "$(1-p_y^q)/q = -\\mathrm{expm1}(-q\\,\\mathrm{CE})/q$ for each row of (N, K) logits `x`."
-        ce = F.cross_entropy(x, y, reduction='none', ignore_index=_COUNT_ALL)
+        ce = _ce(x, y)
         return torch.expm1(ce * -self.q) / -self.q
 
     def extra_repr(self): return f"q={self.q}, reduction={self.reduction!r}"
 
 @delegates(GeneralizedCE)
-class GeneralizedCEFlat(_ClassAxis, BaseLoss):
+class GeneralizedCEFlat(_RobustFlat):
     "Same as `GeneralizedCE`, but flattens input and target."
-    y_int = True
     def __init__(self, *args, axis:int=-1, **kwargs): super().__init__(GeneralizedCE, *args, axis=axis, **kwargs)
 
 # %% ../nbs/00b_robust_losses.ipynb #4a673e27
@@ -89,16 +153,15 @@ class SymmetricCE(_RobustLoss):
 
     def per_item(self, x:Tensor, y:Tensor)->Tensor:
         "alpha·CE + beta·RCE for each row of (N, K) logits `x`, with RCE $= -A\\,(1-p_y)$, $A = \\log$ clamp."
-        ce = F.cross_entropy(x, y, reduction='none', ignore_index=_COUNT_ALL)
+        ce = _ce(x, y)
         return torch.add(ce * self.alpha, torch.expm1(-ce), alpha=self.beta * math.log(self.clamp))
 
     def extra_repr(self):
         return f"alpha={self.alpha}, beta={self.beta}, clamp={self.clamp}, reduction={self.reduction!r}"
 
 @delegates(SymmetricCE)
-class SymmetricCEFlat(_ClassAxis, BaseLoss):
+class SymmetricCEFlat(_RobustFlat):
     "Same as `SymmetricCE`, but flattens input and target."
-    y_int = True
     def __init__(self, *args, axis:int=-1, **kwargs): super().__init__(SymmetricCE, *args, axis=axis, **kwargs)
 
 # %% ../nbs/00b_robust_losses.ipynb #0f48f23e
@@ -112,47 +175,58 @@ def _nce_autograd(x:Tensor, y:Tensor, masked:Tensor|None, log_min:float|None=Non
     return ce / (k * lse - s), ce, 1 - z.gather(1, y[:, None]).squeeze(1) / z.sum(1)
 
 class _NCEFunction(torch.autograd.Function):
-    "`_nce_autograd` from one softmax, which becomes the gradient: p·(u - k·v + g_ce) + v - (u + g_ce)·one_hot(y)."
+    "`_nce_autograd` from one softmax, made the gradient in place: p·(u - k·v + g_ce) + v - (u + g_ce)·one_hot(y)."
     @staticmethod
-    def forward(ctx, x, y, masked, log_min):
-        "NCE, CE and NNCE (or None) of each row; keeps the softmax."
-        p = torch.softmax(x, 1)
-        lse = x.amax(1) - p.amax(1).log() # the largest probability is exp(max x - lse)
-        k = x.shape[1] if masked is None else x.shape[1] - masked.sum(1)
-        s = (x if masked is None else x.masked_fill(masked, 0)).sum(1)
-        ce, d = lse - x.gather(1, y[:, None]).squeeze(1), k * lse - s # d: the sum of -log p over the classes
-        z = None if log_min is None else (x - lse[:, None]).clamp_(min=log_min).sub_(log_min) # z_c = A + log p_c
-        nnce = None if z is None else 1 - z.gather(1, y[:, None]).squeeze(1) / z.sum(1)
-        ctx.save_for_backward(x, y, masked, p, ce, d, z)
-        ctx.k, ctx.log_min = k, log_min
+    def forward(ctx, x, y, log_min, in_place=True):
+        "NCE, CE and NNCE (or None) of each row; keeps the softmax, and NNCE's live classes where some are clamped."
+        p, s, K = torch.softmax(x, 1), x.sum(1), x.shape[1]
+        masked = x.isneginf() if s.isneginf().any() else None # one test of the N sums finds masked classes
+        if masked is not None: s = x.masked_fill(masked, 0).sum(1)
+        k = K if masked is None else K - masked.sum(1)
+        ce, lse = _ce_lse(x, y, p)
+        d = k * lse - s # the sum of -log p over the (unmasked) classes
+        live = S = z_y = nnce = None
+        if log_min is not None: # z_c = A + log max(p_c, min_prob) = max(x_c - tau, 0), tau = lse + log min_prob
+            tau = lse + log_min
+            if masked is None and (x.amin(1) > tau).all(): S, z_y = s - K * tau, -ce - log_min # no class clamped
+            else:
+                z = (x - tau[:, None]).clamp_(min=0) # 0 for a masked class
+                S, z_y = z.sum(1), z.gather(1, y[:, None]).squeeze(1)
+                live = z.sign_() # [z_c > 0], the classes whose z has a gradient
+            nnce = 1 - z_y / S
+        ctx.save_for_backward(x, y, masked, p, ce, d, live, S, z_y)
+        ctx.k, ctx.log_min, ctx.in_place, ctx.spent = k, log_min, in_place, False
         return ce / d, ce, nnce
 
     @staticmethod
     def backward(ctx, g_nce, g_ce, g_nn):
         "The gradient of g_nce·NCE + g_ce·CE + g_nn·NNCE for the logits; under `create_graph`, `_nce_autograd`'s."
-        x, y, masked, p, ce, d, z = ctx.saved_tensors
         if torch.is_grad_enabled(): # create_graph=True
+            x, y, masked = ctx.saved_tensors[:3]
             out = [o for o in _nce_autograd(x, y, masked, ctx.log_min) if o is not None]
             gs = [g if g is not None else torch.zeros_like(o) for g, o in zip((g_nce, g_ce, g_nn), out)]
             return torch.autograd.grad(out, x, gs, create_graph=True)[0], None, None, None
+        in_place = _in_place(ctx, 'NCE')
+        x, y, masked, p, ce, d, live, S, z_y = ctx.saved_tensors
         g_nce = torch.zeros_like(ce) if g_nce is None else g_nce
         g_ce = torch.zeros_like(ce) if g_ce is None else g_ce
         u, v = g_nce / d, g_nce * ce / d**2
         w, at_y = u - ctx.k * v + g_ce, -(u + g_ce) # the factor of p, and what one_hot(y) adds
-        if z is not None and g_nn is not None: # NNCE = 1 - z_y/S: dz_c/dx = [z_c > 0]·(one_hot(c) - p)
-            live, S, z_y = z.sign(), z.sum(1), z.gather(1, y[:, None]).squeeze(1) # z >= 0: its sign is [z > 0]
-            a, live_y = g_nn * z_y / S**2, live.gather(1, y[:, None]).squeeze(1)
-            w, at_y = w - a * live.sum(1) + g_nn * live_y / S, at_y - g_nn * live_y / S
-            gx = torch.addcmul(v[:, None], p, w[:, None]).addcmul_(live, a[:, None])
-        else: gx = torch.addcmul(v[:, None], p, w[:, None])
+        neg = ctx.log_min is not None and g_nn is not None
+        if neg: # NNCE = 1 - z_y/S: dz_c/dx = live_c·(one_hot(c) - p), so a·live_c and p·(-a·L) come from S
+            a = g_nn * z_y / S**2
+            L, live_y = (x.shape[1], 1) if live is None else (live.sum(1), live.gather(1, y[:, None]).squeeze(1))
+            w, at_y = w - a * L + g_nn * live_y / S, at_y - g_nn * live_y / S
+            if live is None: v = v + a # every class is live
+        gx = (p if in_place else p.clone()).mul_(w[:, None]).add_(v[:, None])
+        if neg and live is not None: gx.addcmul_(live, a[:, None])
         if masked is not None: gx.masked_fill_(masked, 0)
         return gx.scatter_add_(1, y[:, None], at_y[:, None]), None, None, None
 
 def _nce(x:Tensor, y:Tensor, log_min:float|None=None)->tuple:
-    "NCE $-\log p_y / \sum_c -\log p_c$, CE and NNCE (or None) of each row; masked classes ($x_c=-\infty$) left out."
+    "NCE $-\\log p_y / \\sum_c -\\log p_c$, CE and NNCE (or None) of each row; masked classes ($x_c=-\\infty$) ignored."
     if _traced() or fwAD.unpack_dual(x).tangent is not None: return _nce_autograd(x, y, x.isneginf(), log_min)
-    masked = x.isneginf() if x.sum(1).isneginf().any() else None # one test of N sums finds masked classes
-    return _NCEFunction.apply(x, y, masked, log_min)
+    return _NCEFunction.apply(x, y, log_min)
 
 class NCERCE(_RobustLoss):
     "Active-passive loss alpha·NCE + beta·RCE: Ma et al., ICML 2020, arXiv:2006.13554."
@@ -176,9 +250,8 @@ class NCERCE(_RobustLoss):
         return f"alpha={self.alpha}, beta={self.beta}, clamp={self.clamp}, reduction={self.reduction!r}"
 
 @delegates(NCERCE)
-class NCERCEFlat(_ClassAxis, BaseLoss):
+class NCERCEFlat(_RobustFlat):
     "Same as `NCERCE`, but flattens input and target."
-    y_int = True
     def __init__(self, *args, axis:int=-1, **kwargs): super().__init__(NCERCE, *args, axis=axis, **kwargs)
 
 # %% ../nbs/00b_robust_losses.ipynb #9a4c6921
@@ -201,9 +274,8 @@ class NCEMAE(_RobustLoss):
     def extra_repr(self): return f"alpha={self.alpha}, beta={self.beta}, reduction={self.reduction!r}"
 
 @delegates(NCEMAE)
-class NCEMAEFlat(_ClassAxis, BaseLoss):
+class NCEMAEFlat(_RobustFlat):
     "Same as `NCEMAE`, but flattens input and target."
-    y_int = True
     def __init__(self, *args, axis:int=-1, **kwargs): super().__init__(NCEMAE, *args, axis=axis, **kwargs)
 
 # %% ../nbs/00b_robust_losses.ipynb #f2770628
@@ -229,9 +301,8 @@ class ANLCE(_RobustLoss):
         return f"alpha={self.alpha}, beta={self.beta}, min_prob={self.min_prob}, reduction={self.reduction!r}"
 
 @delegates(ANLCE)
-class ANLCEFlat(_ClassAxis, BaseLoss):
+class ANLCEFlat(_RobustFlat):
     "Same as `ANLCE`, but flattens input and target."
-    y_int = True
     def __init__(self, *args, axis:int=-1, **kwargs): super().__init__(ANLCE, *args, axis=axis, **kwargs)
 
 # %% ../nbs/00b_robust_losses.ipynb #9ee7ae50
@@ -250,49 +321,54 @@ def _hard_bootstrap(x:Tensor, y:Tensor, beta:float)->Tensor:
 class _SoftBootstrap(torch.autograd.Function):
     "`_soft_bootstrap` from one softmax: H = lse - Σ p·x, the gradient p·(beta + (1-beta)(Σ p·x - x)) - beta·q."
     @staticmethod
-    def forward(ctx, x, y, beta, masked):
-        "The loss of each row; keeps the softmax (and the logits), `masked` classes (or None) set to 0 in them."
-        xf = x if masked is None else x.masked_fill(masked, 0.) # a masked class: p = 0, so 0·x is 0, not nan
+    def forward(ctx, x, y, beta, in_place=True):
+        "The loss of each row; keeps the softmax `p` and `p·x` (0 for a masked class, not 0·-inf)."
         p = torch.softmax(x, 1)
-        lse = x.amax(1) - p.amax(1).log() # the largest probability is exp(max x - lse)
-        m = torch.linalg.vecdot(p, xf)
-        ctx.save_for_backward(x, y, masked, xf, p, m)
-        ctx.beta = beta
-        return lse - x.gather(1, y[:, None]).squeeze(1) * beta - m * (1 - beta) # beta·(lse - x_y) + (1-beta)·H
+        px = p * x
+        m = px.sum(1)
+        if m.isnan().any(): # a masked class, 0·-inf (or a nan logit, which stays nan)
+            px.masked_fill_(x.isneginf(), 0.); m = px.sum(1)
+        ce, lse = _ce_lse(x, y, p)
+        ctx.save_for_backward(x, y, p, px, m)
+        ctx.beta, ctx.in_place, ctx.spent = beta, in_place, False
+        return torch.add(ce * beta, lse - m, alpha=1 - beta) # beta·CE + (1-beta)·H
 
     @staticmethod
     def backward(ctx, g):
-        "The gradient with respect to the logits, in one N×K tensor; under `create_graph=True`, `_soft_bootstrap`'s."
-        x, y, masked, xf, p, m = ctx.saved_tensors
+        "The gradient for the logits, g·(a·p + c·p·x) - beta·g·q, in place; under `create_graph`, `_soft_bootstrap`'s."
         b = ctx.beta
         if torch.is_grad_enabled(): # create_graph=True
+            x, y = ctx.saved_tensors[:2]
             return torch.autograd.grad(_soft_bootstrap(x, y, b), x, g, create_graph=True)[0], None, None, None
-        gx = torch.addcmul((g * b + g * (1 - b) * m)[:, None], xf, (g * (b - 1))[:, None]).mul_(p)
+        in_place = _in_place(ctx, 'BootstrappingCE')
+        x, y, p, px, m = ctx.saved_tensors
+        a = g * b + g * (1 - b) * m
+        gx = (px if in_place else px.clone()).mul_((g * (b - 1))[:, None]).addcmul_(p, a[:, None])
         return gx.scatter_add_(1, y[:, None], (-b * g)[:, None]), None, None, None
 
 class _HardBootstrap(torch.autograd.Function):
-    "lse - beta·x_y - (1-beta)·x_z, z = argmax p, from one softmax; the gradient p - beta·q - (1-beta)·one_hot(z)."
+    "-beta·log p_y - (1-beta)·log p_z, z = argmax x, from one softmax; gradient p - beta·q - (1-beta)·one_hot(z)."
     @staticmethod
-    def forward(ctx, x, y, beta):
+    def forward(ctx, x, y, beta, in_place=True):
         "The loss of each row; keeps the softmax."
-        p = torch.softmax(x, 1)
-        top, z = p.max(1)
-        xs = x.gather(1, torch.stack([y, z], 1)) # the logits of the given and of the predicted class
+        p, z = torch.softmax(x, 1), x.argmax(1)
+        ce, _ = _ce_lse(x, y, p)
         ctx.save_for_backward(x, y, z, p)
-        ctx.beta = beta
-        return x.amax(1) - top.log() - xs[:, 0] * beta - xs[:, 1] * (1 - beta) # lse = max x - log max p
-
+        ctx.beta, ctx.in_place, ctx.spent = beta, in_place, False
+        return torch.sub(ce * beta, p.gather(1, z[:, None]).squeeze(1).log(), alpha=1 - beta) # p_z >= 1/K
     @staticmethod
     def backward(ctx, g):
         "The gradient with respect to the logits; under `create_graph=True`, that of torch's own operations."
-        x, y, z, p = ctx.saved_tensors
         b = ctx.beta
         if torch.is_grad_enabled(): # create_graph=True
+            x, y, z = ctx.saved_tensors[:3]
             lp = F.log_softmax(x, 1)
             loss = -lp.gather(1, y[:, None]).squeeze(1) * b - lp.gather(1, z[:, None]).squeeze(1) * (1 - b)
-            return torch.autograd.grad(loss, x, g, create_graph=True)[0], None, None
-        gx = p.mul(g[:, None]).scatter_add_(1, y[:, None], (-b * g)[:, None])
-        return gx.scatter_add_(1, z[:, None], ((b - 1) * g)[:, None]), None, None
+            return torch.autograd.grad(loss, x, g, create_graph=True)[0], None, None, None
+        in_place = _in_place(ctx, 'BootstrappingCE')
+        x, y, z, p = ctx.saved_tensors
+        gx = (p if in_place else p.clone()).mul_(g[:, None]).scatter_add_(1, y[:, None], (-b * g)[:, None])
+        return gx.scatter_add_(1, z[:, None], ((b - 1) * g)[:, None]), None, None, None
 
 # %% ../nbs/00b_robust_losses.ipynb #00c3ca5a
 class BootstrappingCE(_RobustLoss):
@@ -310,19 +386,58 @@ class BootstrappingCE(_RobustLoss):
         "beta·CE + (1-beta)·(the entropy of p, soft; CE against argmax p, hard) for each row of (N, K) logits `x`."
         if _traced() or fwAD.unpack_dual(x).tangent is not None: # torch's own operations
             return _soft_bootstrap(x, y, self.beta) if not self.hard else _hard_bootstrap(x, y, self.beta)
-        if self.hard: return _HardBootstrap.apply(x, y, self.beta)
-        masked = x.isneginf() if x.sum(1).isneginf().any() else None # one test of N sums finds masked classes
-        return _SoftBootstrap.apply(x, y, self.beta, masked)
+        return (_HardBootstrap if self.hard else _SoftBootstrap).apply(x, y, self.beta)
 
     def extra_repr(self): return f"beta={self.beta}, hard={self.hard}, reduction={self.reduction!r}"
 
 @delegates(BootstrappingCE)
-class BootstrappingCEFlat(_ClassAxis, BaseLoss):
+class BootstrappingCEFlat(_RobustFlat):
     "Same as `BootstrappingCE`, but flattens input and target."
-    y_int = True
     def __init__(self, *args, axis:int=-1, **kwargs): super().__init__(BootstrappingCE, *args, axis=axis, **kwargs)
 
 # %% ../nbs/00b_robust_losses.ipynb #ee0048f9
+_ELR_CLAMP = 1e-4 # the authors' code clamps the probabilities to [1e-4, 1 - 1e-4]
+
+def _elr_autograd(x:Tensor, y:Tensor, t:Tensor, lam:float)->Tensor:
+    "CE + lam·log(1 - <t, clamp(p)>) of each row from torch's differentiable operations, the averages `t` held fixed."
+    pc = F.softmax(x, 1).clamp(_ELR_CLAMP, 1 - _ELR_CLAMP)
+    return F.cross_entropy(x, y, reduction='none', ignore_index=_COUNT_ALL) + lam * torch.log1p(-(t * pc).sum(1))
+
+def _outside(dtype)->tuple:
+    "The numbers of `dtype` just outside the clamp's bounds: a strict test against them is the clamp's inclusive one."
+    lo, hi = torch.tensor([_ELR_CLAMP, 1 - _ELR_CLAMP], dtype=dtype)
+    return torch.nextafter(lo, lo.new_zeros(())).item(), torch.nextafter(hi, hi.new_ones(())).item()
+
+class _ELRFunction(torch.autograd.Function):
+    "ELR's loss from one softmax, updating the averages in `table` at rows `idx`; the gradient in closed form."
+    @staticmethod
+    def forward(ctx, x, y, table, idx, lam, beta, in_place=True):
+        "The loss of each row; the batch's rows of `table` become beta·t + (1-beta)·pc/Σ pc, pc = clamp(p)."
+        p = torch.softmax(x, 1)
+        ce, _ = _ce_lse(x, y, p)
+        pc = p.clamp(_ELR_CLAMP, 1 - _ELR_CLAMP)
+        t = table.index_select(0, idx).to(p)
+        t.mul_(beta).addcmul_(pc, ((1 - beta) / pc.sum(1))[:, None]) # the running average, updated
+        table.index_copy_(0, idx, t.to(table))
+        dot = pc.mul_(t).sum(1) # <t, pc>; pc is not kept
+        ctx.save_for_backward(x, y, p, t, dot)
+        ctx.lam, ctx.in_place, ctx.spent = lam, in_place, False
+        return ce + lam * torch.log1p(-dot)
+
+    @staticmethod
+    def backward(ctx, g):
+        "g·(p - one_hot(y)) - c·(r - p·Σr), c = g·lam/(1 - <t, pc>), r = t·p inside the clamp; or `_elr_autograd`'s."
+        if torch.is_grad_enabled(): # create_graph=True
+            x, y, _, t = ctx.saved_tensors[:4]
+            return torch.autograd.grad(_elr_autograd(x, y, t, ctx.lam), x, g, create_graph=True)[0], *[None] * 6
+        in_place = _in_place(ctx, 'ELRLoss')
+        x, y, p, t, dot = ctx.saved_tensors
+        r = (t if in_place else t.clone()).mul_(p) # t·p where the clamp passes p (its gradient), else 0:
+        torch.ops.aten.hardtanh_backward.grad_input(r, p, *_outside(p.dtype), grad_input=r)
+        c = g * ctx.lam / (1 - dot)
+        gx = (p if in_place else p.clone()).mul_((g + c * r.sum(1))[:, None]).addcmul_(r, -c[:, None])
+        return gx.scatter_add_(1, y[:, None], -g[:, None]), *[None] * 6
+
 class ELRLoss(_ClassAxis, nn.Module):
     "Early-learning regularisation CE + lam·log(1 - <t_i, p_i>): Liu et al., NeurIPS 2020, arXiv:2007.00151."
     y_int = True # Targets are class indices
@@ -340,18 +455,31 @@ class ELRLoss(_ClassAxis, nn.Module):
 
     def forward(self, input:Tensor, target:Tensor)->Tensor:
         "CE plus the regulariser while `idx` holds the batch's item indices (training); plain CE otherwise."
-        x, y = input.as_subclass(Tensor), target.as_subclass(Tensor).long()
-        if x.dtype in (torch.float16, torch.bfloat16): x = x.float()
-        if self.idx is None: return F.cross_entropy(x, y, reduction=self.reduction)
-        p = F.softmax(x, 1).clamp(1e-4, 1 - 1e-4) # the clamp of the authors' code
-        if self.target is None or self.target.shape[1] != x.shape[1]:
-            self.target = x.new_zeros(self.n_items, x.shape[1], dtype=torch.float32)
-        self.target, idx = self.target.to(x.device), self.idx.to(x.device)
-        with torch.no_grad():
-            t = torch.lerp(p / p.sum(1, keepdim=True), self.target[idx].to(p), self.beta)
-            self.target[idx] = t.to(self.target)
-        loss = F.cross_entropy(x, y, reduction='none') + self.lam * torch.log1p(-(t * p).sum(1))
-        return {'mean': loss.mean, 'sum': loss.sum, 'none': lambda: loss}[check_reduction(self.reduction)]()
+        reduction = check_reduction(self.reduction)
+        try:
+            x, y = _as_plain(input, target)
+            if self.idx is None: return F.cross_entropy(x, y, reduction=reduction, ignore_index=_COUNT_ALL)
+            if x.ndim != 2: raise ValueError(f"ELRLoss trains on (N, K) logits, got shape {tuple(x.shape)}")
+            if self.target is None or self.target.shape[1] != x.shape[1]:
+                self.target = x.new_zeros(self.n_items, x.shape[1], dtype=torch.float32)
+            self.target, idx = self.target.to(x.device), self.idx.to(x.device)
+            if _traced() or fwAD.unpack_dual(x).tangent is not None: # torch's own operations
+                with torch.no_grad():
+                    pc = F.softmax(x, 1).clamp(_ELR_CLAMP, 1 - _ELR_CLAMP)
+                    t = torch.lerp(pc / pc.sum(1, keepdim=True), self.target[idx].to(pc), self.beta)
+                    self.target[idx] = t.to(self.target)
+                # compiled, the averages are read back after the write: AOT autograd may recompute `t` in the backward
+                # from the table it has overwritten (pytorch/pytorch#197039); for distinct indices the rows are `t`
+                loss = _elr_autograd(x, y, self.target[idx].to(x) if torch.compiler.is_compiling() else t, self.lam)
+            elif not torch.is_autocast_enabled(x.device.type):
+                loss = _ELRFunction.apply(x, y, self.target, idx, self.lam, self.beta)
+            else: # computed in float32, which autocast would undo for some operations
+                with torch.autocast(x.device.type, enabled=False):
+                    loss = _ELRFunction.apply(x, y, self.target, idx, self.lam, self.beta)
+        except Exception:
+            _explain(input, target, reduction)
+            raise
+        return {'mean': loss.mean, 'sum': loss.sum, 'none': lambda: loss}[reduction]()
 
     def extra_repr(self):
         return f"n_items={self.n_items}, lam={self.lam}, beta={self.beta}, reduction={self.reduction!r}"
