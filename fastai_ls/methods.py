@@ -26,7 +26,8 @@ METHODS = {
     'ls': MethodSpec('label smoothing (Szegedy et al. 2016), from the first batch', {'eps': 0.1}, 'LabelSmoothingCEFlat',
                      binary=True),
     'nls': MethodSpec('negative label smoothing as Wei et al. 2022 train it at high noise: the cross-entropy recipe, then '
-                      'ft_epochs at the constant lr ft_lr with smoothing eps < 0', {'eps': -0.2, 'ft_epochs': 5, 'ft_lr': 1e-4},
+                      'ft_epochs at the constant lr ft_lr with smoothing eps < 0 (eps = 0: the control, no smoothing)',
+                      {'eps': -0.2, 'ft_epochs': 5, 'ft_lr': 1e-4},
                       'LabelSmoothingCEFlat', args=('eps',)),
     'gce': MethodSpec('generalized cross entropy (Zhang & Sabuncu 2018)', {'q': 0.7}, 'GeneralizedCEFlat'),
     'sce': MethodSpec('symmetric cross entropy (Wang et al. 2019)', {'alpha': 0.01, 'beta': 1.0}, 'SymmetricCEFlat'),
@@ -83,8 +84,9 @@ class Method:
         hp = self.hparams
         if self.name == 'ls': check_eps(hp['eps'], allow_negative=True)
         if self.name == 'nls':
-            if not hp['eps'] < 0: raise ValueError(f"nls needs eps < 0 (negative smoothing), got {hp['eps']:g}; "
-                                                   "for eps >= 0 use ls")
+            if not hp['eps'] <= 0: raise ValueError(f"nls needs eps <= 0 (negative smoothing; 0 is its control, the "
+                                                    f"same fine-tuning without smoothing), got {hp['eps']:g}; for eps > 0 "
+                                                    "from the first batch use ls")
             check_eps(hp['eps'], allow_negative=True)
             if hp['ft_epochs'] != int(hp['ft_epochs']) or hp['ft_epochs'] < 1:
                 raise ValueError(f"ft_epochs must be an integer >= 1, got {hp['ft_epochs']:g}")

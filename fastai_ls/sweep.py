@@ -128,10 +128,11 @@ def _header(path:Path)->list:
     return next(csv.reader([first])) if first else []
 
 def read_results(
-    path:Path, # results.csv
+    path:str|Path, # results.csv
 )->pd.DataFrame:
     "Every intact line of `path`; damaged lines are skipped with a warning that names them. Old files read too."
     import warnings
+    path = Path(path)
     if not path.exists(): return pd.DataFrame(columns=RESULT_COLS)
     if not path.is_file(): raise ValueError(f"{str(path)!r} is not a file; move it away or choose another --out")
     with open(path, newline='') as f: lines = f.read().split('\n')
