@@ -10,8 +10,9 @@ import fastai_ls
 from .core import check_int, check_positive, check_seed, run_cli
 
 # %% auto #0
-__all__ = ['CE_SIZES', 'BCE_SIZES', 'time_fwd_bwd', 'peak_memory', 'bench_losses', 'bench_noise', 'bench_training',
-           'training_breakdown', 'noise_floor', 'check_bars', 'fastai_ls_bench', 'main']
+__all__ = ['CE_SIZES', 'BCE_SIZES', 'ROBUST_SIZES', 'time_fwd_bwd', 'peak_memory', 'bench_losses', 'bench_noise',
+           'bench_training', 'training_breakdown', 'bench_robust_losses', 'robust_bars', 'elr_memory', 'noise_floor',
+           'check_bars', 'fastai_ls_bench', 'main']
 
 # %% ../nbs/07_bench.ipynb #5b7e0c3a
 @contextlib.contextmanager
@@ -280,6 +281,68 @@ def training_breakdown(
     ms = pd.Series(best)
     return pd.DataFrame({'ms per batch': ms, 'added': ms.diff().fillna(0)})
 
+# %% ../nbs/07_bench.ipynb #0c437579
+ROBUST_SIZES = [(256, 10), (4096, 1000)] # (N, K), the sizes of the robust losses' bar
+
+def _robust_cases(N):
+    "The robust losses by name, the reference `LabelSmoothingCEFlat` first; ELR's running average covers the N items."
+    import torch
+    from fastai_ls.losses import LabelSmoothingCEFlat
+    from fastai_ls import robust_losses as rl
+    elr = rl.ELRLoss(N)
+    elr.idx = torch.arange(N) # the batch's item indices, as `ItemIndices` sets them while training
+    return {'LabelSmoothingCEFlat': LabelSmoothingCEFlat(eps=0.1), 'GeneralizedCE': rl.GeneralizedCEFlat(),
+            'SymmetricCE': rl.SymmetricCEFlat(), 'NCERCE': rl.NCERCEFlat(), 'NCEMAE': rl.NCEMAEFlat(),
+            'ANLCE': rl.ANLCEFlat(), 'BootstrappingCE soft': rl.BootstrappingCEFlat(),
+            'BootstrappingCE hard': rl.BootstrappingCEFlat(beta=0.8, hard=True), 'ELRLoss': elr}
+
+def _kept_bytes(loss)->int:
+    "Bytes of what a loss keeps from batch to batch (ELR's running average, `target`); 0 for none."
+    t = getattr(loss, 'target', None)
+    return t.numel() * t.element_size() if hasattr(t, 'numel') else 0
+
+def bench_robust_losses(
+    sizes=ROBUST_SIZES, # (N, K) sizes
+    threads=(1, 2), # Thread counts to time with
+    min_run_time:float=0.5, # Seconds of measurement per timing
+    rounds:int=3, # Interleaved rounds; the fastest median of each case is kept
+    seed:int=0, # Seed of the random logits and targets
+)->pd.DataFrame: # One row per robust loss, size and thread count
+    "Forward+backward time of each robust loss over `LabelSmoothingCEFlat`'s, timed side by side in the same rounds."
+    import pandas as pd, torch
+    _check_runs(threads, min_run_time, rounds); check_seed(seed)
+    g, rows = torch.Generator().manual_seed(seed), []
+    for N, K in sizes:
+        x, y = torch.randn(N, K, generator=g), torch.randint(0, K, (N,), generator=g)
+        cases = _robust_cases(N)
+        for th in threads:
+            ms = {k: float('inf') for k in cases}
+            for _ in range(rounds): # interleaved, so that a busy moment hits the reference and the losses alike
+                xr = x.clone()
+                for k, f in cases.items(): ms[k] = min(ms[k], time_fwd_bwd(f, xr, y, th, min_run_time) * 1e3)
+            ref = ms.pop('LabelSmoothingCEFlat')
+            rows += [{'loss': k, 'N': N, 'K': K, 'threads': th, 'ms': v, 'LabelSmoothingCEFlat ms': ref,
+                      'ratio': v / ref, 'kept bytes': _kept_bytes(cases[k])} for k, v in ms.items()]
+    return pd.DataFrame(rows)
+
+def robust_bars(
+    df:pd.DataFrame, # Output of `bench_robust_losses`
+    limit:float=1.3, # The bar: at most this many times `LabelSmoothingCEFlat`'s time
+)->pd.DataFrame: # One row per loss, as `check_bars` gives them
+    "The robust losses' bar for each loss: its worst ratio over the sizes and thread counts, against `limit`."
+    import pandas as pd
+    worst = df.groupby('loss', sort=False).ratio.max()
+    return pd.DataFrame([{'bar': f"{k} ≤ {limit:g} × LabelSmoothingCEFlat (forward+backward)", 'worst': v,
+                          'limit': limit, 'met': bool(v <= limit)} for k, v in worst.items()])
+
+def elr_memory(
+    df:pd.DataFrame, # Output of `bench_robust_losses`
+)->str: # One line
+    "What ELR keeps between batches, in bytes, at the sizes of the run."
+    elr = df[df.loss == 'ELRLoss'].drop_duplicates(['N', 'K'])
+    sizes = ', '.join(f"{n:,} × {k:,}: {int(b):,} bytes" for n, k, b in zip(elr.N, elr.K, elr['kept bytes']))
+    return f"ELRLoss keeps one running average of N × K float32 values (N training items, K classes): {sizes}"
+
 # %% ../nbs/07_bench.ipynb #ed4a4aaf
 def noise_floor(df:pd.DataFrame)->float:
     "Largest |control - 1| over the cross-entropy rows: how far two timings of the same call differ in the run."
@@ -327,6 +390,7 @@ def fastai_ls_bench(
     check:bool=False, # Exit with status 1, naming the missed bars, when a bar is missed
     quick:bool=False, # Small sizes and short timings, to check that the bench runs; its ratios mean little
     training:bool=True, # Measure the training throughput, most of the run's time (--no-training skips it)
+    robust:bool=True, # Time the robust losses against LabelSmoothingCEFlat (--no-robust skips it)
 ):
     "Benchmark fastai_ls's losses against torch and fastai: median forward+backward time, ratio, peak memory."
     try: threads = tuple(int(t) for t in str(threads).split(','))
@@ -346,6 +410,10 @@ def fastai_ls_bench(
         sizes = dict(n=1000, bss=(32, 256), rounds=1) if quick else {}
         tr = bench_training(threads=threads, **sizes)
         bd = training_breakdown(**(dict(n=1000, rounds=1) if quick else {}))
+    rl = None
+    if robust:
+        rl = bench_robust_losses(**(dict(sizes=[(256, 10)], threads=threads[:1], min_run_time=0.05, rounds=1) if quick else
+                                    dict(threads=threads, min_run_time=min_run_time, rounds=rounds)))
     bars = check_bars(df, nb, tr)
     with pd.option_context('display.width', 200, 'display.max_columns', 30):
         print(df.round(3).to_string(index=False), '\n')
@@ -355,7 +423,12 @@ def fastai_ls_bench(
             print(tr.round(3).to_string(index=False), '\n')
             print(f"Where the time of a batch goes, at batch size 32 with 1 thread:")
             print(bd.round(3).to_string(), '\n')
+        if robust:
+            print("Robust losses: forward+backward ms, timed in the same rounds as LabelSmoothingCEFlat; ratio = loss / it")
+            print(rl.round(3).to_string(index=False))
+            print(elr_memory(rl), '\n')
         print(bars.round(3).to_string(index=False))
+        if robust: print(robust_bars(rl).round(3).to_string(index=False))
     print(f"\nNoise floor of this run: {noise_floor(df):.1%} (control: torch's cross entropy timed twice)")
     if check and _missed(bars): sys.exit(f"fastai_ls_bench --check: missed {_missed(bars)}")
 
