@@ -10,8 +10,10 @@ import numpy as np
 import pandas as pd
 from .core import check_int, check_seed
 import torch
+from torch import Tensor
 from fastcore.basics import store_attr
-from fastai.torch_core import TensorImage, TensorImageBW, TensorCategory, default_device
+from fastcore.foundation import L
+from fastai.torch_core import TensorImage, TensorImageBW, TensorCategory, TensorMask, default_device, retain_type
 import fastai.vision.data # registers show_batch and show_results for images
 from fastai.data.core import TfmdDL, DataLoaders
 from fastai.data.transforms import IntToFloatTensor, Normalize, Category
@@ -20,24 +22,48 @@ from .noise import inject_noise
 from .data import ImageArrays, image_arrays
 
 # %% auto #0
-__all__ = ['TensorImageDataset', 'TensorImageDL', 'image_stats', 'TensorImageDataLoaders', 'noisy_dls']
+__all__ = ['TensorImageDataset', 'TensorImageDL', 'image_stats', 'NormalizeBytes', 'TensorImageDataLoaders', 'noisy_dls']
 
 # %% ../nbs/02a_dataloaders.ipynb #84e9ab11
+def _check_labels(
+    name:str, # The array's name, for the message
+    a, # Class indices, one per item
+    n_classes:int|None=None, # Indices must be below it; None checks only that they are integers >= 0
+    n_items:int|None=None, # The number of items; None for any
+)->np.ndarray: # `a` as int64
+    "`a` as int64, or a `ValueError` naming `name` and its first value that is not a class index in [0, `n_classes`)."
+    a = np.asarray(a)
+    if n_items is not None and a.shape != (n_items,):
+        raise ValueError(f"{name} must have shape ({n_items},), got {a.shape}")
+    if a.dtype.kind not in 'iu' and not (a.size == 0 and a.dtype.kind == 'f'): # floats (0.5, NaN), booleans, strings
+        bad = np.flatnonzero(~np.isfinite(a) | (a != np.round(a))) if a.dtype.kind == 'f' else []
+        i = bad[0] if len(bad) else 0
+        value = f" such as {a.ravel()[i].item()!r} (item {i})" if a.size else ""
+        whole = a.dtype.kind == 'f' and not len(bad)
+        hint = f": they are whole numbers, so pass {name}.astype(np.int64)" if whole else ""
+        raise ValueError(f"{name} must hold integer class indices, got {a.dtype} values{value}{hint}")
+    out = (a < 0) | (a >= n_classes) if n_classes is not None else a < 0
+    if out.any():
+        i = np.flatnonzero(out)[0]
+        allowed = f"in [0, {n_classes}) for {n_classes} classes" if n_classes is not None else ">= 0"
+        raise ValueError(f"{name} must hold class indices {allowed}, got {a[i].item()} (item {i})")
+    return a.astype(np.int64, copy=False)
+
 class TensorImageDataset:
     "Images (uint8, N×C×H×W) and label indices, indexed by one index (an item) or by an array of indices (a batch)."
     n_inp = 1 # The image is the input; the label, if any, the target
     def __init__(self,
         x:np.ndarray, # uint8 images (N, C, H, W): an array or a `numpy.memmap`
-        y:np.ndarray|None=None, # int64 indices into `vocab`, the labels trained on; None for unlabelled items
+        y:np.ndarray|None=None, # Integer indices into `vocab`, the labels trained on; None for unlabelled items
         vocab:list|None=None, # Class names
         clean:np.ndarray|None=None, # The true labels, when `y` holds noisy ones
         split_idx:int|None=None, # 0 for training data (augmentation applies), 1 for validation or test data
     ):
         if x.dtype != np.uint8 or x.ndim != 4:
             raise ValueError(f"images must be uint8 of shape (N, C, H, W), got {x.dtype} {x.shape}")
-        for name, a in (('y', y), ('clean', clean)):
-            if a is not None and a.shape != (len(x),):
-                raise ValueError(f"{name} must have shape ({len(x)},), got {a.shape}")
+        n = None if vocab is None else len(vocab)
+        if y is not None: y = _check_labels('y', y, n, len(x))
+        if clean is not None: clean = _check_labels('clean', clean, n, len(x))
         store_attr()
         self.img_cls = TensorImageBW if x.shape[1] == 1 else TensorImage
 
@@ -95,9 +121,12 @@ class TensorImageDL(TfmdDL):
         shuffle:bool=False, # Shuffle every epoch
         num_workers:int=0, # Worker processes; the batches are cheap, so none are needed
         seed:int|None=None, # Seed of the shuffling order; None draws it from Python's `random`, as fastai does
+        keep_types:bool=False, # Yield fastai's `TensorImage` and `TensorCategory`; False yields plain tensors
         **kwargs
     ):
         check_int('bs', bs)
+        if not isinstance(keep_types, bool): raise ValueError(f"keep_types must be True or False, got {keep_types!r}")
+        self.keep_types = keep_types # before fastai's __init__, which sets the batch transforms up on one batch
         super().__init__(dataset, bs=bs, shuffle=shuffle, num_workers=num_workers, **kwargs)
         if seed is not None: self.rng = random.Random(check_seed(seed))
 
@@ -107,14 +136,81 @@ class TensorImageDL(TfmdDL):
         stop = len(idxs) - len(idxs) % self.bs if self.drop_last else len(idxs)
         for i in range(0, stop, self.bs): yield self.dataset[idxs[i:i + self.bs]]
 
+    def __iter__(self):
+        "fastai's batches, after the batch transforms: as plain tensors, unless `keep_types`."
+        if getattr(self, 'keep_types', True): yield from super().__iter__(); return # (a loader pickled before it)
+        for b in super().__iter__():
+            yield tuple(o.as_subclass(Tensor) if isinstance(o, Tensor) else o for o in b) if isinstance(b, tuple) else b
+
+    def new(self, dataset=None, cls=None, **kwargs):
+        "fastai's `new`, keeping `keep_types`."
+        if cls is None or issubclass(cls, TensorImageDL):
+            kwargs.setdefault('keep_types', getattr(self, 'keep_types', True))
+        return super().new(dataset, cls, **kwargs)
+
 # %% ../nbs/02a_dataloaders.ipynb #750c1d8c
 def image_stats(
     x:np.ndarray, # uint8 images (N, C, H, W)
     n:int=10_000, # Images to measure, evenly spaced
 )->tuple: # (mean, std) per channel, in [0, 1] units
-    "Mean and standard deviation of each channel of `x`, for `Normalize`."
+    "Mean and standard deviation of each channel of `x`, for `Normalize` or `NormalizeBytes`."
+    if not isinstance(x, np.ndarray) or x.dtype != np.uint8 or x.ndim != 4:
+        got = f"{x.dtype} of shape {x.shape}" if hasattr(x, 'dtype') and hasattr(x, 'shape') else type(x).__name__
+        floats = 'float' in str(getattr(x, 'dtype', ''))
+        hint = (": float images in [0, 1] would give statistics 255 times too small; pass "
+                "(x * 255).round().astype(np.uint8)") if floats else ""
+        raise ValueError(f"x must be uint8 images of shape (N, C, H, W), got {got}{hint}")
+    check_int('n', n)
+    if not len(x):
+        raise ValueError(f"x holds 0 images of {'×'.join(map(str, x.shape[1:]))}: image_stats needs one or more")
     sample = x[np.linspace(0, len(x) - 1, min(n, len(x))).astype(int)].astype(np.float64) / 255
     return sample.mean((0, 2, 3)).tolist(), (sample.std((0, 2, 3)) + 1e-7).tolist()
+
+# %% ../nbs/02a_dataloaders.ipynb #7dad1848
+_PASS = (TensorCategory, Tensor) # what the batch's shortcut passes through unchanged, as fastai's dispatch does
+
+class NormalizeBytes(Normalize):
+    "`IntToFloatTensor` and `Normalize` in one step: uint8 images to `x·scale - shift`, on the batch's device."
+    order = 10 # where `IntToFloatTensor` runs
+    parameters = L('mean', 'std', 'scale', 'shift') # moved to the device with the `DataLoader`
+    def __init__(self,
+        mean=None, # Mean of each channel in [0, 1] units, broadcastable to (N, C, H, W); None measures one batch
+        std=None, # Standard deviation of each channel, in [0, 1] units
+        axes=(0, 2, 3), # Axes over which `setups` measures them, when not given
+    ):
+        super().__init__(mean, std, axes)
+        self._scale_shift()
+
+    def _scale_shift(self):
+        "Precompute 1/(255·std) and mean/std (in float64, stored as float32), once."
+        if self.mean is None or self.std is None: self.scale = self.shift = None; return
+        mean, std = torch.as_tensor(self.mean).double(), torch.as_tensor(self.std).double()
+        self.scale, self.shift = (1 / (255 * std)).float(), (mean / std).float()
+
+    def setups(self, dl):
+        "Measure mean and std on one batch of bytes, when they were not given."
+        if self.mean is None or self.std is None:
+            x = dl.one_batch()[0].float() / 255
+            self.mean, self.std = x.mean(self.axes, keepdim=True), x.std(self.axes, keepdim=True) + 1e-7
+        self._scale_shift()
+
+    def _floats(self, x): return torch.mul(x.as_subclass(Tensor), self.scale).sub_(self.shift)
+    def encodes(self, x:TensorImage):
+        "Bytes to normalised floats: one multiply and one subtraction over the batch."
+        return self._floats(x)
+    def encodes(self, x:TensorMask): return x.long() # as `IntToFloatTensor` does
+    def decodes(self, x:TensorImage):
+        "Normalised floats back to the bytes they came from (rounded to the nearest), for `show_batch`."
+        x = x.as_subclass(Tensor)
+        b = (x + self.shift.to(x.device)) / self.scale.to(x.device)
+        return b.round_().clamp_(0, 255).to(torch.uint8)
+
+    def _call(self, nm, x, split_idx=None, **kwargs):
+        "fastai's dispatch, with a shortcut for a batch's tuple: its images encoded, its other parts passed through."
+        batch = type(x) is tuple and all(isinstance(o, TensorImage) or type(o) in _PASS for o in x)
+        if nm != 'encodes' or not batch or kwargs: return super()._call(nm, x, split_idx=split_idx, **kwargs)
+        if self.split_idx is not None and split_idx != self.split_idx: return x
+        return tuple(retain_type(self._floats(o), o) if isinstance(o, TensorImage) else o for o in x)
 
 # %% ../nbs/02a_dataloaders.ipynb #d5d1da1f
 def _as_uint8_images(items, like:TensorImageDataset)->np.ndarray:
@@ -136,29 +232,46 @@ def _as_uint8_images(items, like:TensorImageDataset)->np.ndarray:
         return items
     return np.stack([one(o) for o in items]) if len(items) else like.x[:0]
 
+def _batch_tfms(
+    stats:tuple, # (mean, std) of the training images, from `image_stats`
+    batch_tfms:list, # The user's batch transforms
+    normalize:bool, # Normalise with `stats`
+)->list:
+    "`NormalizeBytes` and `batch_tfms`; or fastai's two steps around them when one of them needs floats in [0, 1]."
+    in_unit_range = [t for t in batch_tfms if 10 < getattr(t, 'order', 0) < 99] # aug_transforms: 30 and 40
+    if normalize and not in_unit_range: return [NormalizeBytes.from_stats(*stats, cuda=False), *batch_tfms]
+    return [IntToFloatTensor(), *batch_tfms, *([Normalize.from_stats(*stats, cuda=False)] if normalize else [])]
+
 class TensorImageDataLoaders(DataLoaders):
     "fastai `DataLoaders` of `TensorImageDL`s over images decoded once into memory."
     @classmethod
     def from_arrays(cls,
         data:ImageArrays, # Images and labels, from `fastai_ls.data`
-        bs:int=64, # Training batch size
+        bs:int=64, # Training batch size; at most the number of training images
         val_bs:int|None=None, # Validation batch size; default 2 × `bs`
         y_train:np.ndarray|None=None, # Labels to train on instead of `data.y_train`, which is then kept as `clean`
         batch_tfms:list|None=None, # Extra batch transforms, e.g. `aug_transforms()`, on the device, training batches only
         normalize:bool=True, # Normalise with the training set's per-channel statistics
         seed:int=0, # Seed of the training shuffle
         device=None, # Default: fastai's `default_device()`
+        keep_types:bool=False, # Batches of fastai's `TensorImage` and `TensorCategory`, not plain tensors
     )->TensorImageDataLoaders:
         "Shuffled training and ordered validation `TensorImageDL`s of `data`."
-        clean = None if y_train is None else data.y_train
-        y = data.y_train if y_train is None else np.asarray(y_train, dtype=np.int64)
+        n = len(data.x_train)
+        if check_int('bs', bs) > n:
+            raise ValueError(f"bs={bs} is more than the {n} training images: training drops the partial batch, so "
+                             f"no batch would be trained; give bs <= {n}")
+        labels = lambda name, a, x: _check_labels(name, a, data.c, len(x))
+        y = labels('data.y_train', data.y_train, data.x_train)
+        clean, y = (None, y) if y_train is None else (y, labels('y_train', y_train, data.x_train))
         train = TensorImageDataset(data.x_train, y, data.vocab, clean, split_idx=0)
-        valid = TensorImageDataset(data.x_valid, data.y_valid, data.vocab, split_idx=1)
-        tfms = [IntToFloatTensor(), *(batch_tfms or [])]
-        if normalize: tfms.append(Normalize.from_stats(*image_stats(data.x_train), cuda=False))
+        valid = TensorImageDataset(data.x_valid, labels('data.y_valid', data.y_valid, data.x_valid), data.vocab,
+                                   split_idx=1)
+        tfms = _batch_tfms(image_stats(data.x_train), list(batch_tfms or []), normalize)
         device = default_device() if device is None else device
-        dls = [TensorImageDL(train, bs=bs, shuffle=True, drop_last=True, seed=seed, after_batch=tfms, device=device),
-               TensorImageDL(valid, bs=val_bs or 2 * bs, after_batch=tfms, device=device)]
+        kw = dict(after_batch=tfms, device=device, keep_types=keep_types)
+        dls = [TensorImageDL(train, bs=bs, shuffle=True, drop_last=True, seed=seed, **kw),
+               TensorImageDL(valid, bs=val_bs or 2 * bs, **kw)]
         return cls(*dls, device=device)
 
     def test_dl(self,
@@ -184,7 +297,7 @@ def noisy_dls(
     exact:bool=False, # Corrupt exact per-class counts (see `inject_noise`)
     probs=None, # For kind 'idn_chen': (N, K) probabilities of the training images kept (see `inject_noise`)
     x_scale:float=1., # For kind 'idn': the pixels' scale in the projection (see `inject_noise`)
-    **kwargs # Passed to `TensorImageDataLoaders.from_arrays`: `val_bs`, `batch_tfms`, `normalize`, `device`
+    **kwargs # Passed to `TensorImageDataLoaders.from_arrays`: `val_bs`, `batch_tfms`, `normalize`, `device`, `keep_types`
 )->TensorImageDataLoaders:
     "`TensorImageDataLoaders` with seeded noise on the training labels, the clean ones kept beside them; clean validation."
     check_seed(seed)
