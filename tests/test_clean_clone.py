@@ -21,7 +21,7 @@ def _clean_clone(dest):
 def test_main_job_with_default_out_leaves_the_clone_clean(tmp_path):
     clone = tmp_path/'clone'
     _clean_clone(clone)
-    cmd = [bin_dir/'fastai_ls_sweep', '--dataset', 'digits', '--rates', '0', '--eps', '0', '--seeds', '0', '--epochs', '1', '--n_per_class', '20']
+    cmd = [bin_dir/'fastai_ls_sweep', '--dataset', 'digits', '--rates', '0', '--eps', '0', '--seeds', '0', '--epochs', '1', '--n_per_class', '20', '--bs', '32']
     r = subprocess.run(cmd, cwd=clone, capture_output=True, text=True, env={**os.environ, 'OMP_NUM_THREADS': '1'})
     assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
     assert (clone/'sweep_results'/'results.csv').is_file(), "the job wrote no results in its default folder"
