@@ -73,21 +73,25 @@ def load_mnist_pickle(
 # %% ../nbs/02_data.ipynb #1f0e2a11
 def _py(v): return v.item() if isinstance(v, np.generic) else v
 
-def _check_labels(name, y, n, c):
-    "`y` as int64 class indices 0..c-1 of `n` images, or a `ValueError` naming the array `name` and its first bad one."
+def _check_labels(name, y, n, c=None):
+    "`y` as int64 class indices 0..c-1 (any >= 0 without `c`) of `n` images, or a `ValueError` naming `name` and the value."
     y = np.asarray(y)
     if y.shape != (n,): raise ValueError(f"{name} must have shape ({n},), one label per image, got {y.shape}")
     if not n: return y.astype(np.int64)
+    allowed = f"0..{c - 1}" if c is not None else ">= 0"
     if y.dtype.kind == 'f' and np.isnan(y).any():
         raise ValueError(f"{name} holds NaN at index {np.flatnonzero(np.isnan(y))[0]}; "
-                         f"labels must be integer class indices 0..{c - 1}")
+                         f"labels must be integer class indices {allowed}")
     if y.dtype.kind not in 'iu':
-        i = int(np.flatnonzero(y != np.round(y))[0]) if y.dtype.kind == 'f' and (y != np.round(y)).any() else 0
-        raise ValueError(f"{name} must hold integer class indices 0..{c - 1}, got {y.dtype} labels such as "
-                         f"{_py(y[i])!r} (at index {i})")
-    if (out := (y < 0) | (y >= c)).any():
+        frac = y.dtype.kind == 'f' and (y != np.round(y)).any()
+        i = int(np.flatnonzero(y != np.round(y))[0]) if frac else 0
+        hint = f": they are whole numbers, so pass {name}.astype(np.int64)" if y.dtype.kind == 'f' and not frac else ""
+        raise ValueError(f"{name} must hold integer class indices {allowed}, got {y.dtype} labels such as "
+                         f"{_py(y[i])!r} (at index {i}){hint}")
+    if (out := (y < 0) | (y >= c) if c is not None else y < 0).any():
         i = int(np.flatnonzero(out)[0])
-        raise ValueError(f"{name} holds {_py(y[i])} at index {i}, outside the {c} classes of vocab (labels 0..{c - 1})")
+        where = f", outside the {c} classes of vocab (labels 0..{c - 1})" if c is not None else ": labels must be >= 0"
+        raise ValueError(f"{name} holds {_py(y[i])} at index {i}{where}")
     return y.astype(np.int64, copy=False)
 
 def _codes(values, vocab, what):

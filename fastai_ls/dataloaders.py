@@ -19,36 +19,12 @@ from fastai.data.core import TfmdDL, DataLoaders
 from fastai.data.transforms import IntToFloatTensor, Normalize, Category
 from fastai.losses import CrossEntropyLossFlat
 from .noise import inject_noise
-from .data import ImageArrays, image_arrays
+from .data import ImageArrays, image_arrays, _check_labels
 
 # %% auto #0
 __all__ = ['TensorImageDataset', 'TensorImageDL', 'image_stats', 'NormalizeBytes', 'TensorImageDataLoaders', 'noisy_dls']
 
 # %% ../nbs/02a_dataloaders.ipynb #84e9ab11
-def _check_labels(
-    name:str, # The array's name, for the message
-    a, # Class indices, one per item
-    n_classes:int|None=None, # Indices must be below it; None checks only that they are integers >= 0
-    n_items:int|None=None, # The number of items; None for any
-)->np.ndarray: # `a` as int64
-    "`a` as int64, or a `ValueError` naming `name` and its first value that is not a class index in [0, `n_classes`)."
-    a = np.asarray(a)
-    if n_items is not None and a.shape != (n_items,):
-        raise ValueError(f"{name} must have shape ({n_items},), got {a.shape}")
-    if a.dtype.kind not in 'iu' and not (a.size == 0 and a.dtype.kind == 'f'): # floats (0.5, NaN), booleans, strings
-        bad = np.flatnonzero(~np.isfinite(a) | (a != np.round(a))) if a.dtype.kind == 'f' else []
-        i = bad[0] if len(bad) else 0
-        value = f" such as {a.ravel()[i].item()!r} (item {i})" if a.size else ""
-        whole = a.dtype.kind == 'f' and not len(bad)
-        hint = f": they are whole numbers, so pass {name}.astype(np.int64)" if whole else ""
-        raise ValueError(f"{name} must hold integer class indices, got {a.dtype} values{value}{hint}")
-    out = (a < 0) | (a >= n_classes) if n_classes is not None else a < 0
-    if out.any():
-        i = np.flatnonzero(out)[0]
-        allowed = f"in [0, {n_classes}) for {n_classes} classes" if n_classes is not None else ">= 0"
-        raise ValueError(f"{name} must hold class indices {allowed}, got {a[i].item()} (item {i})")
-    return a.astype(np.int64, copy=False)
-
 class TensorImageDataset:
     "Images (uint8, N×C×H×W) and label indices, indexed by one index (an item) or by an array of indices (a batch)."
     n_inp = 1 # The image is the input; the label, if any, the target
@@ -62,8 +38,8 @@ class TensorImageDataset:
         if x.dtype != np.uint8 or x.ndim != 4:
             raise ValueError(f"images must be uint8 of shape (N, C, H, W), got {x.dtype} {x.shape}")
         n = None if vocab is None else len(vocab)
-        if y is not None: y = _check_labels('y', y, n, len(x))
-        if clean is not None: clean = _check_labels('clean', clean, n, len(x))
+        if y is not None: y = _check_labels('y', y, len(x), n)
+        if clean is not None: clean = _check_labels('clean', clean, len(x), n)
         store_attr()
         self.img_cls = TensorImageBW if x.shape[1] == 1 else TensorImage
 
@@ -261,12 +237,9 @@ class TensorImageDataLoaders(DataLoaders):
         if check_int('bs', bs) > n:
             raise ValueError(f"bs={bs} is more than the {n} training images: training drops the partial batch, so "
                              f"no batch would be trained; give bs <= {n}")
-        labels = lambda name, a, x: _check_labels(name, a, data.c, len(x))
-        y = labels('data.y_train', data.y_train, data.x_train)
-        clean, y = (None, y) if y_train is None else (y, labels('y_train', y_train, data.x_train))
-        train = TensorImageDataset(data.x_train, y, data.vocab, clean, split_idx=0)
-        valid = TensorImageDataset(data.x_valid, labels('data.y_valid', data.y_valid, data.x_valid), data.vocab,
-                                   split_idx=1)
+        clean, y = (None, data.y_train) if y_train is None else (data.y_train, _check_labels('y_train', y_train, n, data.c))
+        train = TensorImageDataset(data.x_train, y, data.vocab, clean, split_idx=0) # ImageArrays checked its labels
+        valid = TensorImageDataset(data.x_valid, data.y_valid, data.vocab, split_idx=1)
         tfms = _batch_tfms(image_stats(data.x_train), list(batch_tfms or []), normalize)
         device = default_device() if device is None else device
         kw = dict(after_batch=tfms, device=device, keep_types=keep_types)
