@@ -9,7 +9,7 @@ from fastcore.basics import patch
 from .core import check_positive, check_eps
 
 # %% auto #0
-__all__ = ['METHODS', 'MethodSpec', 'Method']
+__all__ = ['METHODS', 'OPTIMISERS', 'MethodSpec', 'Method']
 
 # %% ../nbs/05a_methods.ipynb #495da986
 @dataclass(frozen=True)
@@ -38,6 +38,12 @@ METHODS = {
     'bootstrap_hard': MethodSpec('hard bootstrapping (Reed et al. 2015)', {'beta': 0.8}, 'BootstrappingCEFlat'),
     'elr': MethodSpec('early-learning regularisation (Liu et al. 2020)', {'lam': 3.0, 'beta': 0.7}, 'ELRLoss'),
 } # the methods that `Method.parse`, `sweep` and `fastai_ls_sweep --methods` know
+
+OPTIMISERS = {
+    'adam': "fastai's Adam (its default weight decay, decoupled) with the one-cycle schedule: `fit_one_cycle`",
+    'sgd': "the robust-loss papers' MNIST recipe (Ma et al. 2020): SGD with momentum 0.9 and weight decay 1e-2 as an "
+           "L2 term (torch's SGD), a cosine schedule from lr to 0, gradients clipped to norm 5",
+} # how `Method.fit` trains: the `opt` of a sweep's recipe (`--opt`)
 
 # %% ../nbs/05a_methods.ipynb #84c71d5a
 def _number(name, part, s):
@@ -149,9 +155,19 @@ def fit(self:Method,
     epochs:int, # Epochs of one-cycle training: the shared recipe
     lr:float, # Peak learning rate of the one-cycle schedule
     cbs=None, # Callbacks for the fit (and the fine-tuning), e.g. `SkipValidation()`
+    opt:str='adam', # A key of `OPTIMISERS`: how the shared recipe trains
 ):
     "Train `learn` with the shared recipe; `nls` then fine-tunes with its negative smoothing at a constant rate."
-    learn.fit_one_cycle(epochs, lr, cbs=cbs)
+    if opt not in OPTIMISERS: raise ValueError(f"opt must be one of {', '.join(OPTIMISERS)}, got {opt!r}")
+    if opt == 'adam': learn.fit_one_cycle(epochs, lr, cbs=cbs)
+    else:
+        from functools import partial
+        from fastai.optimizer import SGD
+        from fastai.callback.schedule import ParamScheduler, SchedCos
+        from fastai.callback.training import GradientClip
+        learn.opt_func, learn.opt = partial(SGD, mom=0.9, wd=1e-2, decouple_wd=False), None # L2, as torch's SGD
+        learn.fit(epochs, lr, cbs=[ParamScheduler({'lr': SchedCos(lr, 0.)}), GradientClip(5.), *(cbs or [])])
+
     if self.name == 'nls':
         from fastai_ls.losses import LabelSmoothingCEFlat
         learn.loss_func = LabelSmoothingCEFlat(eps=self.eps, allow_negative=True)

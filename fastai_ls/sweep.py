@@ -5,6 +5,7 @@
 # %% ../nbs/06_sweep.ipynb #6cf05cc0
 from __future__ import annotations
 import csv, hashlib, io, json, math, os, re, sys, time, zlib
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -14,13 +15,14 @@ from fastcore.script import call_parse
 from .core import check_int, check_seed, check_positive, check_rate, check_eps, run_cli
 from .noise import NOISE_KINDS
 from .data import ImageArrays, image_arrays
-from .methods import METHODS, Method
+from .methods import METHODS, OPTIMISERS, Method
+
 
 # %% auto #0
-__all__ = ['SWEEP_KINDS', 'SETTING_COLS', 'CELL_COLS', 'MEASURE_COLS', 'RESULT_COLS', 'RESULT_COLS_V1', 'UNDERFIT', 'PRESETS',
-           'RAY_RETRIES', 'Recipe', 'Cell', 'train_cell', 'settings_hash', 'append_result', 'read_results',
-           'upgrade_results', 'summary_table', 'plot_sweep', 'plot_gains', 'sweep', 'memorisation_curves',
-           'plot_memorisation', 'fastai_ls_sweep', 'main']
+__all__ = ['SWEEP_KINDS', 'SETTING_COLS', 'CELL_COLS', 'MEASURE_COLS', 'RESULT_COLS', 'RESULT_COLS_V1', 'RESULT_COLS_V2',
+           'UNDERFIT', 'PRESETS', 'RAY_RETRIES', 'Recipe', 'Cell', 'train_cell', 'settings_hash', 'append_result',
+           'read_results', 'upgrade_results', 'summary_table', 'plot_sweep', 'plot_gains', 'sweep',
+           'memorisation_curves', 'plot_memorisation', 'fastai_ls_sweep', 'main']
 
 # %% ../nbs/06_sweep.ipynb #f07dd0f0
 SWEEP_KINDS = (*NOISE_KINDS, 'idn') # 'idn_chen' needs a model's probabilities: see `inject_noise`
@@ -31,12 +33,25 @@ def _check_kind(k):
 
 @dataclass(frozen=True)
 class Recipe:
-    "The training settings that every cell of a sweep shares: one-cycle Adam for `epochs` at peak `lr`, batch size `bs`."
-    epochs:int=15 # Epochs of one-cycle training
+    "The training settings that every cell of a sweep shares: optimiser and schedule, epochs, peak `lr`, batch size, threads."
+    epochs:int=15 # Epochs of training
     lr:float=1e-2 # Peak learning rate
     bs:int=256 # Batch size
+    opt:str='adam' # A key of `OPTIMISERS`: 'adam' (one-cycle) or 'sgd' (the robust-loss papers' recipe)
+    threads:int|None=None # torch threads while training (a result depends on them); None: as many as torch uses now
     def __post_init__(self):
         check_int('epochs', self.epochs); check_int('bs', self.bs); check_positive('lr', self.lr)
+        if self.opt not in OPTIMISERS: raise ValueError(f"opt must be one of {', '.join(OPTIMISERS)}, got {self.opt!r}")
+        check_int('threads', self.threads, allow_none=True)
+
+@contextmanager
+def _threads(n:int|None):
+    "Train with `n` torch threads (None: as now), and set back the count found."
+    import torch
+    before = torch.get_num_threads()
+    if n: torch.set_num_threads(n)
+    try: yield
+    finally: torch.set_num_threads(before)
 
 @dataclass(frozen=True)
 class Cell:
@@ -70,8 +85,8 @@ def train_cell(
     learn = noisy_learner(data, rate=cell.rate, kind=cell.kind, seed=cell.seed, bs=recipe.bs,
                           loss_func=m.loss(data.c, len(data.x_train)),
                           cbs=[NoiseMonitor(every=every or epochs, n_items=n_items, seed=cell.seed), *m.cbs()])
-    with learn.no_bar(), learn.no_logging():
-        m.fit(learn, recipe.epochs, recipe.lr, cbs=[SkipValidation(), *(cbs or [])])
+    with learn.no_bar(), learn.no_logging(), _threads(recipe.threads):
+        m.fit(learn, recipe.epochs, recipe.lr, cbs=[SkipValidation(), *(cbs or [])], opt=recipe.opt)
         measures = clean_metrics(learn)
     df = learn.noise_monitor.df
     fit = df[df.subset == 'uncorrupted'].acc_clean
@@ -79,13 +94,16 @@ def train_cell(
             'fit_clean': float(fit.iloc[-1]) if len(fit) else math.nan, 'train_s': time.perf_counter() - start, 'curve': df}
 
 # %% ../nbs/06_sweep.ipynb #797ddad4
-SETTING_COLS = ['dataset', 'n_per_class', 'epochs', 'lr', 'bs', 'model', 'data_path']
+SETTING_COLS = ['dataset', 'n_per_class', 'epochs', 'lr', 'bs', 'model', 'data_path', 'opt', 'threads']
 CELL_COLS = ['kind', 'rate', 'method', 'loss', 'eps', 'seed']
 MEASURE_COLS = ['test_acc', 'ece', 'nll', 'memorised', 'fit_clean', 'train_s']
 RESULT_COLS = ['settings', *SETTING_COLS, *CELL_COLS, *MEASURE_COLS, 'fastai_ls', 'torch', 'device', 'finished', 'crc']
 # the columns of files from before methods: no method (cross entropy or label smoothing, by eps), no fit_clean
-RESULT_COLS_V1 = [c for c in RESULT_COLS if c not in ('method', 'fit_clean')]
-_NUMERIC = {'n_per_class', 'epochs', 'lr', 'bs', 'rate', 'eps', 'seed', *MEASURE_COLS}
+RESULT_COLS_V1 = [c for c in RESULT_COLS if c not in ('method', 'fit_clean', 'opt', 'threads')]
+# and from before the optimiser and the thread count were settings: Adam, threads not recorded
+RESULT_COLS_V2 = [c for c in RESULT_COLS if c not in ('opt', 'threads')]
+_OLD_COLS = {'v1': RESULT_COLS_V1, 'v2': RESULT_COLS_V2}
+_NUMERIC = {'n_per_class', 'epochs', 'lr', 'bs', 'threads', 'rate', 'eps', 'seed', *MEASURE_COLS}
 
 def settings_hash(settings:dict)->str:
     "Short hash of the settings that change a result."
@@ -137,7 +155,7 @@ def read_results(
     if not path.is_file(): raise ValueError(f"{str(path)!r} is not a file; move it away or choose another --out")
     with open(path, newline='') as f: lines = f.read().split('\n')
     header = next(csv.reader([lines[0]])) if lines and lines[0] else []
-    if header and header not in (RESULT_COLS, RESULT_COLS_V1):
+    if header and header not in (RESULT_COLS, *_OLD_COLS.values()):
         raise ValueError(f"{str(path)!r} was not written by fastai_ls_sweep (its columns are "
                          f"{header[:6]}...); nothing was changed: choose another --out, or move the file away")
     cols = header or RESULT_COLS
@@ -162,17 +180,19 @@ def read_results(
         some = ', '.join(map(str, damaged[:5]))
         warnings.warn(f"{path}: skipped {len(damaged)} damaged line(s) ({some}); their bytes stay in the file and their "
                       "cells will be run again", stacklevel=2)
-    if cols == RESULT_COLS_V1: # cross entropy at eps 0, label smoothing otherwise
-        df.insert(cols.index('loss'), 'method', ['ce' if e == 0 else f'ls:{e:g}' for e in df.eps])
-        df.insert(RESULT_COLS.index('fit_clean') - 1, 'fit_clean', math.nan)
+    if 'method' not in cols: df['method'] = ['ce' if e == 0 else f'ls:{e:g}' for e in df.eps] # by eps, before methods
+    for c, v in {'fit_clean': math.nan, 'opt': 'adam', 'threads': math.nan}.items():
+        if c not in cols: df[c] = v # not measured, or the one optimiser, before they were columns
     return df[RESULT_COLS]
 
 def upgrade_results(
-    path:Path, # results.csv, written by a fastai_ls_sweep from before methods
+    path:Path, # results.csv, written by an earlier fastai_ls_sweep
 )->Path|None: # Where the original file was kept; None when it needed no upgrade
-    "Rewrite an old results file in today's columns, keeping the original beside it as results-v1.csv."
-    if not path.is_file() or _header(path) != RESULT_COLS_V1: return None
-    keep = path.with_name(path.stem + '-v1' + path.suffix)
+    "Rewrite an old results file in today's columns, keeping the original beside it as results-v1.csv (or -v2)."
+    version = next((v for v, cols in _OLD_COLS.items() if path.is_file() and _header(path) == cols), None)
+    if version is None: return None
+    keep = path.with_name(f'{path.stem}-{version}{path.suffix}')
+
     if keep.exists():
         raise ValueError(f"{str(path)!r} is in the columns of an earlier fastai_ls_sweep and {str(keep)!r}, where its "
                          "original would be kept, exists already; move one of them away")
@@ -381,6 +401,8 @@ def sweep(
     epochs:int=PRESETS['default']['epochs'], # Epochs per cell
     lr:float=PRESETS['default']['lr'], # Peak learning rate of the one-cycle schedule
     bs:int=PRESETS['default']['bs'], # Batch size
+    opt:str='adam', # 'adam': one-cycle Adam; 'sgd': the robust-loss papers' recipe (see `OPTIMISERS`)
+    threads:int|None=None, # torch threads of each cell's training; None: as many as torch uses here now
     allow_negative:bool=False, # Accept negative eps (negative smoothing from the first batch)
     out:str|Path|None='sweep_results', # Folder of results.csv and the plots; None keeps the results in memory only
     show_all:bool=False, # Return (and plot) every result in `out`, not only this grid's
@@ -395,7 +417,8 @@ def sweep(
              [(k, r) for k in _as_list('kinds', kinds, _check_kind) for r in _as_list('rates', rates, check_rate)])
     seeds = _as_list('seeds', seeds, check_seed)
     check_int('n_per_class', n_per_class, allow_none=True)
-    recipe = Recipe(epochs, check_positive('lr', lr), bs)
+    import torch
+    recipe = Recipe(epochs, check_positive('lr', lr), bs, opt, threads or torch.get_num_threads()) # Ray's workers too
     cells = [Cell(k, r, m, s) for s in seeds for k, r in noise for m in methods]
     if ray is not None: _check_ray_address(ray); _import_ray(); _check_reachable(ray)
     if out is None: return _run_grid(dataset, n_per_class, cells, recipe, None, show_all, ray, plot_name)
@@ -413,15 +436,17 @@ def sweep(
     lock = _lock(out)
     try:
         kept = upgrade_results(csv_path)
-        if kept: print(f"{csv_path} was written by an earlier fastai_ls_sweep: its results now have a method column "
-                       f"(ce or ls:eps), and the original file is kept as {kept}", flush=True)
+        if kept: print(f"{csv_path} was written by an earlier fastai_ls_sweep: its results now have today's columns "
+                       f"(method, opt, threads), and the original file is kept as {kept}", flush=True)
         return _run_grid(dataset, n_per_class, cells, recipe, out, show_all, ray, plot_name)
     finally: lock.release()
 
 def _settings(dataset, n_per_class, recipe):
     name = str(Path(dataset).resolve()) if Path(dataset).is_dir() else str(dataset)
+    import torch
     return dict(dataset=name, n_per_class=n_per_class or 0, epochs=recipe.epochs, lr=recipe.lr, bs=recipe.bs,
-                model='small_cnn(16,32,64)', data_path='in-memory')
+                model='small_cnn(16,32,64)', data_path='in-memory', opt=recipe.opt,
+                threads=recipe.threads or torch.get_num_threads())
 
 def _run_grid(dataset, n_per_class, cells, recipe, out, show_all, ray=None, stem='accuracy_vs_noise'):
     csv_path = None if out is None else out/'results.csv'
@@ -434,7 +459,9 @@ def _run_grid(dataset, n_per_class, cells, recipe, out, show_all, ray=None, stem
     have = {(k, float(r), m, int(s)) for k, r, m, s in found}
     todo = [c for c in cells if c.key not in have]
     where = f"already in {csv_path}" if out is not None else "kept in memory"
-    print(f"{settings['dataset']}: {len(cells)} cells, {len(cells) - len(todo)} {where}, {len(todo)} to run", flush=True)
+    print(f"{settings['dataset']} ({recipe.opt}, {settings['threads']} torch threads): {len(cells)} cells, "
+          f"{len(cells) - len(todo)} {where}, {len(todo)} to run", flush=True)
+
     rows = []
     record = rows.append if out is None else (lambda row: append_result(csv_path, row))
     lost = []
@@ -686,6 +713,8 @@ def fastai_ls_sweep(
     epochs:str=None, # Epochs per cell (default preset: 15)
     lr:str=None, # Peak learning rate (default preset: 0.01)
     bs:str=None, # Batch size (default preset: 256)
+    opt:str='adam', # adam (one-cycle Adam) or sgd (the robust-loss papers' SGD, cosine schedule, clip 5)
+    threads:str=None, # torch threads of each cell's training, part of its settings (default: torch's count here)
     allow_negative:bool=False, # Allow negative eps (negative smoothing from the first batch)
     out:str='sweep_results', # Output folder
     all:bool=False, # Show every result in the output folder, not only this grid's
@@ -718,7 +747,12 @@ def fastai_ls_sweep(
                   epochs=_as_flag('epochs', check_int, 'epochs', _parse_int(epochs, 'epochs') if epochs is not None
                                   else p['epochs']),
                   lr=_as_flag('lr', check_positive, 'lr', _parse_float(lr, 'lr') if lr is not None else p['lr']),
-                  bs=_as_flag('bs', check_int, 'bs', _parse_int(bs, 'bs') if bs is not None else p['bs']))
+                  bs=_as_flag('bs', check_int, 'bs', _parse_int(bs, 'bs') if bs is not None else p['bs']),
+                  opt=_as_flag('opt', lambda: Recipe(opt=opt).opt),
+                  threads=_as_flag('threads', check_int, 'threads',
+                                   None if threads is None else _parse_int(threads, 'threads'), 1, True))
+
+
         if noise_ or (not kinds_ and not rates_ and 'noise' in p): kw['noise'] = noise_ or p['noise']
         else: kw.update(kinds=kinds_ or p['kinds'], rates=rates_ or p['rates'])
         if methods_ or (not eps_ and 'methods' in p): kw['methods'] = methods_ or p['methods']
