@@ -30,8 +30,10 @@ if cfg.get('pip_requirements'): requirements += shlex.split(cfg.get('pip_require
 min_python = cfg['min_python']
 lic = licenses.get(cfg['license'].lower(), (cfg['license'], None))
 dev_requirements = shlex.split(cfg.get('dev_requirements') or '')
-# extras: docs (bash .ci/docs), lessons (JupyterLab), distributed (accelerate, for distrib_ctx), ray (fastai_ls_sweep --ray)
-extra_requirements = {o: shlex.split(cfg.get(f'{o}_requirements') or '') for o in ('docs', 'lessons', 'distributed', 'ray')}
+# extras: docs (bash .ci/docs), lessons (JupyterLab), distributed (accelerate, for distrib_ctx), ray (fastai_ls_sweep --ray),
+# cleanlab (confident learning: fastai_ls.cleaning, find_label_issues(filter_by=...))
+extra_requirements = {o: shlex.split(cfg.get(f'{o}_requirements') or '') for o in ('docs', 'lessons', 'distributed', 'ray',
+                                                                                     'cleanlab')}
 project_urls = {}
 if cfg.get('doc_host'): project_urls["Documentation"] = cfg['doc_host'] + cfg.get('doc_baseurl', '')
 

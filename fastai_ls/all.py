@@ -10,6 +10,7 @@ import fastai_ls.core # first: it silences a warning that importing fastai would
 import fastai_ls.losses, fastai_ls.robust_losses, fastai_ls.noise, fastai_ls.data, fastai_ls.dataloaders
 import fastai_ls.callbacks
 import fastai_ls.calibration, fastai_ls.mislabels, fastai_ls.learner, fastai_ls.methods, fastai_ls.sweep
+import fastai_ls.cleaning
 from .losses import *
 from .robust_losses import *
 from .noise import *
@@ -21,9 +22,11 @@ from .mislabels import *
 from .learner import *
 from .methods import *
 from .sweep import *
+from .cleaning import *
 
 # %% ../nbs/99_all.ipynb #da55fb77
 _modules = (fastai_ls.losses, fastai_ls.robust_losses, fastai_ls.noise, fastai_ls.data, fastai_ls.dataloaders,
             fastai_ls.callbacks,
-            fastai_ls.calibration, fastai_ls.mislabels, fastai_ls.learner, fastai_ls.methods, fastai_ls.sweep)
+            fastai_ls.calibration, fastai_ls.mislabels, fastai_ls.learner, fastai_ls.methods, fastai_ls.sweep,
+            fastai_ls.cleaning)
 __all__ = [name for m in _modules for name in m.__all__] # the public names of every library module

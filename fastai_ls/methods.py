@@ -9,7 +9,7 @@ from fastcore.basics import patch
 from .core import check_positive, check_eps
 
 # %% auto #0
-__all__ = ['METHODS', 'OPTIMISERS', 'MethodSpec', 'Method']
+__all__ = ['METHODS', 'OPTIMISERS', 'CLEANING', 'MethodSpec', 'Method']
 
 # %% ../nbs/05a_methods.ipynb #495da986
 @dataclass(frozen=True)
@@ -37,6 +37,11 @@ METHODS = {
     'bootstrap': MethodSpec('soft bootstrapping (Reed et al. 2015)', {'beta': 0.95}, 'BootstrappingCEFlat'),
     'bootstrap_hard': MethodSpec('hard bootstrapping (Reed et al. 2015)', {'beta': 0.8}, 'BootstrappingCEFlat'),
     'elr': MethodSpec('early-learning regularisation (Liu et al. 2020)', {'lam': 3.0, 'beta': 0.7}, 'ELRLoss'),
+    'clean': MethodSpec('confident learning (Northcutt et al. 2021, by cleanlab): 5-fold out-of-sample probabilities '
+                        'of cross entropy on the given labels, prune_by_noise_rate, the flagged items dropped, then a '
+                        'fit from scratch with the method after it (clean:ls:0.3)', {}, 'its method\'s', binary=True),
+    'relabel': MethodSpec('as clean, the flagged items relabelled with their out-of-sample prediction instead',
+                          {}, 'its method\'s', binary=True),
 } # the methods that `Method.parse`, `sweep` and `fastai_ls_sweep --methods` know
 
 OPTIMISERS = {
@@ -50,15 +55,18 @@ def _number(name, part, s):
     try: return float(part)
     except ValueError: raise ValueError(f"method {s!r}: {name} must be a number, got {part!r}") from None
 
+CLEANING = ('clean', 'relabel') # the methods that clean the labels first, then train with the method named after them
+
 @dataclass(frozen=True)
 class Method:
     "A way of training on noisy labels: a name of `METHODS` and its hyper-parameters, written as one string."
     name:str # A key of `METHODS`
     params:tuple=() # The values of its hyper-parameters, in the order of `METHODS[name].params`
+    inner:Method|None=None # For `CLEANING` methods: the method that trains on the cleaned labels
 
     @classmethod
     def parse(cls,
-        s:str, # 'name', 'name:v1:v2' (in the order of its params) or 'name:param=v'; 'gce:0.7', 'sce:beta=2'
+        s:str, # 'name', 'name:v1:v2' (in the order of its params) or 'name:param=v'; 'gce:0.7', 'sce:beta=2', 'clean:ls:0.3'
     )->Method:
         "The method that `s` names, its missing hyper-parameters at their defaults, each checked."
         if isinstance(s, Method): return s
@@ -66,6 +74,13 @@ class Method:
             raise ValueError(f"a method must be a string such as 'ls:0.1' or 'gce', got {s!r}; known: {', '.join(METHODS)}")
         name, *parts = [p.strip() for p in s.strip().split(':')]
         if name not in METHODS: raise ValueError(f"unknown method {name!r} in {s!r}: use one of {', '.join(METHODS)}")
+        if name in CLEANING: # 'clean:ls:0.3': clean, then train with ls:0.3 (default ce)
+            try: inner = cls.parse(':'.join(parts) if parts else 'ce')
+            except ValueError as e: raise ValueError(f"method {s!r}, after {name}: {e}") from None
+            if inner.inner is not None:
+                raise ValueError(f"method {s!r}: {name} cleans once, so the method after it cannot clean again; "
+                                 f"write {name}:{inner.inner}")
+            return cls(name, (), inner)
         names, values = list(METHODS[name].params), dict(METHODS[name].params)
         if len(parts) > len(names):
             raise ValueError(f"method {s!r}: {name} takes {len(names)} hyper-parameter(s) ({', '.join(names) or 'none'}), "
@@ -101,15 +116,17 @@ class Method:
 
     def __str__(self):
         "The method's key in a results file: its name and every hyper-parameter, in order ('gce:0.7')."
+        if self.inner is not None: return f'{self.name}:{self.inner}' # 'clean:ls:0.3'
         return ':'.join([self.name, *(f'{v:g}' for v in self.params)])
 
     @property
     def eps(self)->float:
-        "The smoothing of label smoothing methods (`ls`, `nls`); 0 for every other method."
-        return self.hparams.get('eps', 0.)
+        "The smoothing of label smoothing methods (`ls`, `nls`, and `clean`'s method); 0 for every other method."
+        return self.inner.eps if self.inner is not None else self.hparams.get('eps', 0.)
 
     def loss_name(self, n_classes:int)->str:
         "The `loss` of a results line: 'ce', 'ls_ce', 'bce' or 'ls_bce' as before methods existed, else the name."
+        if self.inner is not None: return f'{self.name}_{self.inner.loss_name(n_classes)}' # 'clean_ls_ce'
         if self.name not in ('ce', 'ls'): return self.name
         base = 'bce' if n_classes == 2 else 'ce'
         return base if self.eps == 0 else f'ls_{base}'
@@ -121,6 +138,7 @@ def loss(self:Method,
     n_items:int, # Training items (ELR keeps a running average of each one's probabilities)
 ):
     "A new loss of the method, for data with `n_classes` classes; `nls` starts with cross entropy (see `fit`)."
+    if self.inner is not None: return self.inner.loss(n_classes, n_items) # a cleaning trains with its method's loss
     from fastai_ls import losses, robust_losses
     spec = METHODS[self.name]
     if n_classes == 2:
@@ -138,6 +156,7 @@ def loss(self:Method,
 @patch
 def cbs(self:Method)->list:
     "Callbacks the method needs during training: `ItemIndices` for ELR, which gives its loss each batch's items."
+    if self.inner is not None: return self.inner.cbs()
     if self.name != 'elr': return []
     from fastai_ls.robust_losses import ItemIndices
     return [ItemIndices()]
@@ -147,6 +166,7 @@ def epochs(self:Method,
     epochs:int, # Epochs of the shared recipe
 )->int:
     "Epochs a fit of this method trains: the recipe's, and for `nls` its fine-tuning epochs after them."
+    if self.inner is not None: return self.inner.epochs(epochs)
     return epochs + int(self.hparams['ft_epochs']) if self.name == 'nls' else epochs
 
 @patch
@@ -158,6 +178,7 @@ def fit(self:Method,
     opt:str='adam', # A key of `OPTIMISERS`: how the shared recipe trains
 ):
     "Train `learn` with the shared recipe; `nls` then fine-tunes with its negative smoothing at a constant rate."
+    if self.inner is not None: return self.inner.fit(learn, epochs, lr, cbs, opt) # on the cleaned data of `cleaned_learner`
     if opt not in OPTIMISERS: raise ValueError(f"opt must be one of {', '.join(OPTIMISERS)}, got {opt!r}")
     if opt == 'adam': learn.fit_one_cycle(epochs, lr, cbs=cbs)
     else:
@@ -167,7 +188,6 @@ def fit(self:Method,
         from fastai.callback.training import GradientClip
         learn.opt_func, learn.opt = partial(SGD, mom=0.9, wd=1e-2, decouple_wd=False), None # L2, as torch's SGD
         learn.fit(epochs, lr, cbs=[ParamScheduler({'lr': SchedCos(lr, 0.)}), GradientClip(5.), *(cbs or [])])
-
     if self.name == 'nls':
         from fastai_ls.losses import LabelSmoothingCEFlat
         learn.loss_func = LabelSmoothingCEFlat(eps=self.eps, allow_negative=True)

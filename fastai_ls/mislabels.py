@@ -12,7 +12,7 @@ from fastcore.foundation import L
 from .dataloaders import TensorImageDataset
 
 # %% auto #0
-__all__ = ['find_label_issues', 'plot_label_issues']
+__all__ = ['FILTERS', 'find_label_issues', 'plot_label_issues']
 
 # %% ../nbs/04a_mislabels.ipynb #4d6c1412
 def _unshuffled_train_dl(learn):
@@ -27,30 +27,57 @@ def _item_names(items, order)->list|None:
     if isinstance(items, (list, tuple, L)): return [items[int(i)] for i in order]
     return None # arrays and tensors of images: `idx` is the name
 
+FILTERS = ('prune_by_noise_rate', 'prune_by_class', 'both') # cleanlab's confident-learning filters that `filter_by` takes
+
+def _confident_learning(labels, probs, filter_by)->np.ndarray:
+    "cleanlab's mask of label issues: confident learning's `filter_by` on out-of-sample `probs`."
+    try: from cleanlab.filter import find_label_issues as cl_find
+    except ImportError: raise ImportError("filter_by needs cleanlab, which is not installed: "
+                                          "pip install 'fastai_ls[cleanlab]'") from None
+    return cl_find(labels, probs, filter_by=filter_by, n_jobs=1) # one process: the same mask on any machine
+
 def find_label_issues(
-    learn, # A trained fastai `Learner` with a softmax loss
+    learn=None, # A trained fastai `Learner` with a softmax loss; None when `probs` and `labels` are given
     dl=None, # DataLoader to rank, with labels; default: the training set, in order, without augmentation
-    k:int|None=None, # How many suspects to keep (and score); default: all
+    k:int|None=None, # How many suspects to keep (and score); default: all (all flagged, with `filter_by`)
     method:str='loss', # 'loss' (-log p_given) or 'self_confidence' (1 - p_given)
     noise:pd.DataFrame|None=None, # `training_noise(dls)`, when the clean labels are known and `dl` is the training set
+    probs=None, # Out-of-sample probabilities (N, K), e.g. from `cross_val_probs`, instead of `learn`'s in-sample ones
+    labels=None, # The given labels (N,) of the items of `probs`, as class indices
+    filter_by:str|None=None, # Keep only the items that cleanlab flags: one of `FILTERS`; None ranks every item
 )->pd.DataFrame: # One row per suspect, most suspect first
-    "Rank items by how strongly the model disputes their given label."
+    "Rank items by how strongly the model (or out-of-sample `probs`) disputes their given label."
     if method not in ('loss', 'self_confidence'):
         raise ValueError(f"method must be 'loss' or 'self_confidence', got {method!r}")
+    if filter_by is not None and filter_by not in FILTERS:
+        raise ValueError(f"filter_by must be None or one of {', '.join(FILTERS)}, got {filter_by!r}")
     check_int('k', k, allow_none=True)
-    if dl is None: dl = _unshuffled_train_dl(learn)
-    probs, given = learn.get_preds(dl=dl)
-    if given is None:
-        raise ValueError("the DataLoader has no labels to dispute: build it with labels (e.g. test_dl(..., "
-                         "with_labels=True))")
-    p_given = probs[torch.arange(len(given)), given.long()].numpy().astype(np.float64)
+    if (probs is None) != (labels is None):
+        raise ValueError("give probs and labels together (out-of-sample), or neither (the in-sample probabilities "
+                         f"of learn): got {'probs' if labels is None else 'labels'} only")
+    if probs is None:
+        if learn is None: raise ValueError("find_label_issues needs a trained learn, or probs and labels")
+        if dl is None: dl = _unshuffled_train_dl(learn)
+        probs, given = learn.get_preds(dl=dl)
+        if given is None:
+            raise ValueError("the DataLoader has no labels to dispute: build it with labels (e.g. test_dl(..., "
+                             "with_labels=True))")
+    else: given = labels
+    probs, given = np.asarray(probs, dtype=np.float64), np.asarray(given).astype(np.int64)
+    if probs.ndim != 2 or len(probs) != len(given):
+        raise ValueError(f"probs must be (N, K) with one row per label: got probs of shape {probs.shape} and "
+                         f"{len(given)} labels")
+    p_given = probs[np.arange(len(given)), given]
     score = -np.log(np.clip(p_given, 1e-12, 1)) if method == 'loss' else 1 - p_given
-    vocab = getattr(learn.dls, 'vocab', None)
+    vocab = getattr(learn.dls, 'vocab', None) if learn is not None else None
     name = (lambda i: vocab[i]) if vocab is not None else (lambda i: i)
-    order = np.argsort(-score, kind='stable')[:k]
+    order = np.argsort(-score, kind='stable')
+    if filter_by is not None: order = order[_confident_learning(given, probs, filter_by)[order]] # flagged, ranked
+    order = order[:k]
     df = pd.DataFrame({'idx': order, 'given': [name(int(given[i])) for i in order],
                        'predicted': [name(int(probs[i].argmax())) for i in order], 'score': score[order]})
-    names = _item_names(getattr(dl.dataset, 'items', None), order)
+    src = dl.dataset if dl is not None else learn.dls.train_ds if learn is not None else None
+    names = _item_names(getattr(src, 'items', None), order)
     if names is not None: df.insert(1, 'item', names)
     if noise is not None:
         if len(noise) != len(given):
@@ -58,8 +85,8 @@ def find_label_issues(
                              "pass training_noise(dls) for the training set")
         is_noisy = noise['is_noisy'].to_numpy()
         df['is_noisy'] = is_noisy[order]
-        df.attrs.update(precision_at_k=float(df.is_noisy.mean()),
-                        recall_at_k=float(df.is_noisy.sum() / max(is_noisy.sum(), 1)), k=len(df))
+        p, r = float(df.is_noisy.mean()) if len(df) else 0., float(df.is_noisy.sum() / max(is_noisy.sum(), 1))
+        df.attrs.update(precision_at_k=p, recall_at_k=r, f1=2 * p * r / (p + r) if p + r else 0., k=len(df))
     return df
 
 # %% ../nbs/04a_mislabels.ipynb #9a8ed304

@@ -82,6 +82,11 @@ def train_cell(
     from fastai_ls.callbacks import NoiseMonitor
     start, m = time.perf_counter(), cell.method
     epochs = m.epochs(recipe.epochs)
+    if m.inner is not None: # a cleaning method: its folds train with the recipe, on the given labels only
+        from functools import partial
+        from fastai_ls.cleaning import cleaned_learner
+        noisy_learner = partial(cleaned_learner, relabel=m.name == 'relabel', epochs=recipe.epochs, lr=recipe.lr,
+                                show=False)
     learn = noisy_learner(data, rate=cell.rate, kind=cell.kind, seed=cell.seed, bs=recipe.bs,
                           loss_func=m.loss(data.c, len(data.x_train)),
                           cbs=[NoiseMonitor(every=every or epochs, n_items=n_items, seed=cell.seed), *m.cbs()])
