@@ -72,6 +72,9 @@ def peak_memory(
 )->int: # Peak bytes allocated during forward+backward, the gradient included
     "Peak extra bytes alive at once during `loss_fn(x, y).backward()`, from `torch.profiler`'s memory timeline."
     import torch
+    for name, v in (('x', x), ('y', y)):
+        if not isinstance(v, torch.Tensor): raise ValueError(f"{name} must be a tensor, got {type(v).__name__}")
+    if not x.is_floating_point(): raise ValueError(f"x must hold floating-point logits, got dtype {x.dtype}")
     x = x.detach().requires_grad_()
     with _quiet_stderr(), torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU], profile_memory=True,
                                                  record_shapes=True, with_stack=True) as prof:

@@ -35,6 +35,9 @@ def small_cnn(
 )->nn.Sequential:
     "Three stride-2 `ConvLayer`s, the flattened feature map and one linear layer."
     check_int('n_out', n_out); check_int('c_in', c_in); check_int('size', size)
+    if not isinstance(widths, (tuple, list)) or not widths:
+        raise ValueError(f"widths must be a non-empty tuple of channel counts, one per convolution, got {widths!r}")
+    for w in widths: check_int('each of widths', w)
     side = size
     for _ in widths: side = (side + 1) // 2 # a stride-2 3×3 convolution with padding 1 halves the side, rounding up
     layers = [ConvLayer(a, b, stride=2) for a, b in zip((c_in, *widths[:-1]), widths)]
@@ -92,6 +95,8 @@ def clean_metrics(
 )->dict: # test_acc, ece, nll
     "Accuracy, ECE and NLL of `learn` on `dl` (default: the validation set, whose labels are clean)."
     logits, y = learn.get_preds(dl=dl, act=noop)
+    if y is None: raise ValueError("dl has no labels: clean_metrics needs labelled items, such as "
+                                   "learn.dls.test_dl(dataset, with_labels=True)")
     logits, y = logits.float(), y.long()
     if logits.ndim == 1: # one binary logit
         p = torch.sigmoid(logits)

@@ -6,7 +6,7 @@
 from __future__ import annotations
 import numbers
 import numpy as np
-from .core import check_eps, check_int, check_reduction, SmoothingEps # first: see core
+from .core import check_eps, check_fraction, check_int, check_reduction, SmoothingEps # first: see core
 import torch
 import torch.nn.functional as F
 import torch.autograd.forward_ad as fwAD
@@ -26,7 +26,8 @@ def smooth_binary_targets(
 )->np.ndarray: # Float array of `low`/`high` targets, same shape as `y`
     "Replace hard 0/1 targets by `low`/`high`, the lesson's `np.where` recipe."
     y = np.asarray(y)
-    if not (0 <= low < high <= 1): raise ValueError(f"need 0 <= low < high <= 1, got low={low!r} and high={high!r}")
+    low, high = check_fraction('low', low), check_fraction('high', high) # numbers, not bools
+    if not low < high: raise ValueError(f"need 0 <= low < high <= 1, got low={low!r} and high={high!r}")
     bad = ~np.isin(y, (0, 1))
     if bad.any(): raise ValueError(f"binary targets must be 0 or 1, got {y[bad].flat[0]!r}")
     y = np.where(y == 1, high, y).astype(float)
@@ -130,6 +131,13 @@ def _check_ignore_index(ignore_index):
     if isinstance(ignore_index, bool) or not isinstance(ignore_index, numbers.Integral):
         raise ValueError(f"ignore_index must be an integer, got {ignore_index!r}")
     return int(ignore_index)
+
+def _as_weight(name, w):
+    "`w` as a float32 tensor, or None; a `ValueError` naming `name` for what is not numbers."
+    if w is None: return None
+    try: return torch.as_tensor(w, dtype=torch.float32)
+    except (TypeError, ValueError, RuntimeError):
+        raise ValueError(f"{name} must be a tensor (or list) of numbers, got {w!r}") from None
 
 def _check_weight(weight, K=None):
     "Raise a `ValueError` unless `weight` is a tensor of finite class weights (of shape (K,), if `K` is given)."
@@ -250,7 +258,7 @@ class LabelSmoothingCE(_ClassAxis, nn.Module):
         super().__init__()
         self.allow_negative = allow_negative
         self.eps, self.reduction, self.ignore_index = eps, check_reduction(reduction), _check_ignore_index(ignore_index)
-        if weight is not None: weight = _check_weight(torch.as_tensor(weight, dtype=torch.float32))
+        if weight is not None: weight = _check_weight(_as_weight('weight', weight))
         self.register_buffer('weight', weight)
 
     eps = SmoothingEps()
@@ -268,6 +276,12 @@ class LabelSmoothingCE(_ClassAxis, nn.Module):
 class _SmoothingFlat(BaseLoss):
     "`BaseLoss` for the smoothing losses: `eps` reaches the wrapped loss, and `torch.compile` can trace the call."
     eps = property(lambda self: self.func.eps, lambda self, v: setattr(self.func, 'eps', v), doc="The loss's smoothing")
+
+    def __call__(self, inp, targ, **kwargs):
+        if isinstance(inp, Tensor) and not -inp.ndim <= self.axis < inp.ndim:
+            raise ValueError(f"axis={self.axis} is not an axis of the input of shape {tuple(inp.shape)}: "
+                             f"the class axis must be in [-{inp.ndim}, {inp.ndim})")
+        return super().__call__(inp, targ, **kwargs)
 
     def _contiguous(self, x):
         "As `BaseLoss._contiguous`, without the cast to `TensorBase` while `torch.compile` traces the call."
@@ -330,9 +344,8 @@ class LabelSmoothingBCE(nn.Module):
     ):
         super().__init__()
         self.eps, self.reduction = eps, check_reduction(reduction)
-        as_buffer = lambda w: None if w is None else torch.as_tensor(w, dtype=torch.float32)
-        self.register_buffer('weight', as_buffer(weight))
-        self.register_buffer('pos_weight', as_buffer(pos_weight))
+        self.register_buffer('weight', _as_weight('weight', weight))
+        self.register_buffer('pos_weight', _as_weight('pos_weight', pos_weight))
 
     eps = SmoothingEps()
 
@@ -341,6 +354,13 @@ class LabelSmoothingBCE(nn.Module):
         if input.shape != target.shape:
             raise ValueError(f"target shape {tuple(target.shape)} must equal input shape {tuple(input.shape)}: "
                              "one 0/1 target per logit")
+        if not input.is_floating_point():
+            raise ValueError(f"input must be floating-point logits, got dtype {input.dtype}")
+        for name, w in (('weight', self.weight), ('pos_weight', self.pos_weight)):
+            try: w is None or torch.broadcast_shapes(w.shape, input.shape)
+            except RuntimeError:
+                raise ValueError(f"{name} of shape {tuple(w.shape)} does not broadcast against the input of shape "
+                                 f"{tuple(input.shape)}" + (": one per class" if name == 'pos_weight' else "")) from None
         _check_bce_targets(target)
         if input.dtype in (torch.float16, torch.bfloat16): input = input.float()
         eps, reduction, target = self.eps, check_reduction(self.reduction), target.to(input.dtype)
@@ -376,7 +396,7 @@ class LabelSmoothingBCEFlat(_SmoothingFlat):
         # per-class weights do not broadcast against flattened targets
         if kwargs.get('weight') is not None or kwargs.get('pos_weight') is not None: kwargs['flatten'] = False
         super().__init__(LabelSmoothingBCE, *args, axis=axis, floatify=floatify, is_2d=False, **kwargs)
-        self.thresh = thresh
+        self.thresh = check_fraction('thresh', thresh)
 
     def __call__(self, inp, targ, **kwargs):
         if inp.shape != targ.shape:

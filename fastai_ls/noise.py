@@ -138,6 +138,10 @@ def _classes(
 )->np.ndarray: # The classes, in the order of the rows of T
     "`classes` if given (each once); else 0..9 for a class map on integer labels; else the sorted labels that occur."
     if classes is None:
+        if labels.dtype.kind in 'iuf' and (labels < 0).any():
+            i = np.argmax(labels < 0)
+            raise ValueError(f"label {_item(labels, i)!r} at position {i} is negative: -1 often marks an unlabelled "
+                             "item; drop those first, or pass classes= if it is a class")
         if T is None and kind in CLASS_MAPS and labels.dtype.kind in 'iu': return np.arange(10, dtype=labels.dtype)
         return np.sort(pd.unique(labels))
     classes = _check_labels(classes, 'classes')
@@ -237,11 +241,13 @@ def inject_noise(
 )->NoisyLabels:
     "Corrupt a copy of `labels` with seeded noise; the clean labels are kept beside the noisy ones."
     seed = check_seed(seed)
+    if not isinstance(exact, bool): raise ValueError(f"exact must be True or False, got {exact!r}")
     if (rate is None) == (T is None):
         raise ValueError("give either rate (with kind) or a transition matrix T, not both or neither")
     instance = _check_instance_args(kind, T, x, x_scale, probs, exact)
     if T is not None: T = check_noise_matrix(T)
     labels = _check_labels(labels)
+    if not len(labels): raise ValueError("labels are empty: there is nothing to corrupt")
     classes = _classes(labels, classes, kind, T)
     if len(classes) < 2:
         raise ValueError(f"noise needs at least 2 classes, but the labels hold {len(classes)} {_show(classes)}: "
@@ -415,6 +421,8 @@ def inject_noise_df(
 )->pd.DataFrame: # Copy of `df` with `noisy_<label_col>` and `is_noisy` added
     "Copy `df` with noisy training labels beside the clean ones; validation rows are never corrupted."
     seed = check_seed(seed)
+    if not isinstance(df, pd.DataFrame): raise ValueError(f"df must be a pandas DataFrame, got {type(df).__name__}")
+    if label_col is None: raise ValueError(f"label_col must name the column of clean labels, one of {list(df.columns)}")
     for col in (label_col, valid_col):
         if col is not None and col not in df.columns:
             raise ValueError(f"column {col!r} is not in the DataFrame; its columns are {list(df.columns)}")
@@ -481,6 +489,9 @@ def training_noise(
     label_col:str|None=None, # Clean label column of the DataFrame; default from its `attrs`, or 'label'
 )->pd.DataFrame: # Columns: clean, given (vocab indices) and is_noisy, one row per training item
     "Clean and given label index, and corruption flag, of every item of `dls.train_ds`, in order."
+    if not hasattr(dls, 'train_ds'):
+        raise ValueError(f"dls must be fastai DataLoaders, got {type(dls).__name__}; for a DataFrame from inject_noise_df, "
+                         "read its is_noisy column")
     record = getattr(dls.train_ds, 'noise', None)
     if labeller is None and isinstance(record, pd.DataFrame): return record
     items = getattr(dls.train_ds, 'items', None)
@@ -489,6 +500,9 @@ def training_noise(
         clean, given, is_noisy = info['label'], info['noisy_label'], info['is_noisy']
     elif isinstance(items, pd.DataFrame) and 'is_noisy' in items.columns:
         label_col = label_col or items.attrs.get('label_noise', {}).get('label_col', 'label')
+        if label_col not in items.columns or f'noisy_{label_col}' not in items.columns:
+            raise ValueError(f"label_col {label_col!r} is not the clean label column of the training items: it needs "
+                             f"{label_col!r} and 'noisy_{label_col}' among their columns {list(items.columns)}")
         clean, given, is_noisy = items[label_col], items[f'noisy_{label_col}'], items['is_noisy']
     else: raise ValueError("these DataLoaders carry no noise record: build them from inject_noise_df's DataFrame, "
                            "or pass the NoisyLabeller used as get_y")

@@ -231,6 +231,8 @@ def summary_table(
 )->pd.DataFrame: # One row per setting, noise kind, rate and method
     "Mean and 95% interval over seeds of each measure, the paired difference from cross entropy, and each method's rank."
     keys = ['settings', 'dataset', 'kind', 'rate', 'method']
+    if missing := [c for c in (*keys, 'seed', 'test_acc') if c not in results.columns]:
+        raise ValueError(f"results must be the rows of read_results or sweep; this frame has no {missing} column(s)")
     out = []
     for k, g in results.groupby(keys, sort=False):
         same = (results.settings == k[0]) & (results.kind == k[2]) & (results.rate == k[3])
@@ -438,13 +440,16 @@ def sweep(
     if csv_path.exists() and not os.access(csv_path, os.W_OK):
         raise ValueError(f"{str(csv_path)!r} is not writable, so no result could be kept; nothing was trained: "
                          "make it writable, or choose another --out")
+    made_lock = not (out/'.sweep.lock').exists()
     lock = _lock(out)
     try:
         kept = upgrade_results(csv_path)
         if kept: print(f"{csv_path} was written by an earlier fastai_ls_sweep: its results now have today's columns "
                        f"(method, opt, threads), and the original file is kept as {kept}", flush=True)
         return _run_grid(dataset, n_per_class, cells, recipe, out, show_all, ray, plot_name)
-    finally: lock.release()
+    finally: # the lock file goes while it is held, if this sweep made it
+        if made_lock: (out/'.sweep.lock').unlink(missing_ok=True)
+        lock.release()
 
 def _settings(dataset, n_per_class, recipe):
     name = str(Path(dataset).resolve()) if Path(dataset).is_dir() else str(dataset)
