@@ -262,7 +262,7 @@ class TensorImageDataLoaders(DataLoaders):
 def noisy_dls(
     data:ImageArrays|str|Path, # An `ImageArrays`, or a dataset name or folder for `image_arrays`
     rate:float=0., # Fraction of training labels to corrupt (with `kind`)
-    kind:str='symmetric', # Noise kind, one of `NOISE_KINDS` or `INSTANCE_NOISE_KINDS` (from `fastai_ls.noise`)
+    kind:str='symmetric', # Noise kind, one of `NOISE_KINDS` or `INSTANCE_NOISE_KINDS`, or 'given': `data.y_train_noisy`
     seed:int=0, # Seed of the noise and of the training shuffle
     n_per_class:int|None=None, # Training images kept per class (the first ones); None keeps all
     bs:int=64, # Training batch size
@@ -275,6 +275,15 @@ def noisy_dls(
     "`TensorImageDataLoaders` with seeded noise on the training labels, the clean ones kept beside them; clean validation."
     check_seed(seed)
     data = image_arrays(data, n_per_class) if isinstance(data, (str, Path)) else data.subset(n_per_class)
+    if kind == 'given': # real noise: labels read from a file, not drawn
+        if data.y_train_noisy is None:
+            raise ValueError(f"kind='given' trains on the noisy labels that {data.name or 'the data'} carries, and it "
+                             "carries none: labels, rate = read_noisy_labels(file, data), then "
+                             "data.with_noisy_labels(labels, file)")
+        if rate or T is not None:
+            raise ValueError(f"kind='given' trains on the given noisy labels as they are: leave out rate ({rate!r}) "
+                             "and T, which are for injected noise")
+        return TensorImageDataLoaders.from_arrays(data, bs=bs, y_train=data.y_train_noisy, seed=seed, **kwargs)
     if T is not None and rate:
         raise ValueError(f"noisy_dls takes a noise rate {rate!r} or a transition matrix T, not both: T sets the rates")
     per_item = {'x': data.x_train, 'x_scale': x_scale} if kind == 'idn' else {'probs': probs} if kind == 'idn_chen' else {}

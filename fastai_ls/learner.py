@@ -9,14 +9,15 @@ import numpy as np
 from .core import check_int, check_seed
 import torch
 import torch.nn.functional as F
-from torch import nn
+from torch import nn, Tensor
 from fastcore.basics import noop
+from fastai.data.core import Transform # fastcore 1 or fasttransform, as fastai has it
 from fastai.callback.core import Callback, CancelValidException
 from fastai.layers import ConvLayer
 from fastai.learner import Learner
 import fastai.callback.schedule # fit_one_cycle
 from fastai.metrics import accuracy, accuracy_multi
-from fastai.torch_core import set_seed
+from fastai.torch_core import set_seed, TensorImage, retain_type
 from .losses import LabelSmoothingCEFlat, LabelSmoothingBCEFlat
 from .data import ImageArrays
 from .dataloaders import noisy_dls
@@ -24,7 +25,7 @@ from .callbacks import NoiseMonitor
 from .calibration import expected_calibration_error
 
 # %% auto #0
-__all__ = ['small_cnn', 'SkipValidation', 'noisy_learner', 'clean_metrics']
+__all__ = ['MODELS', 'small_cnn', 'cifar_cnn', 'CropFlip', 'SkipValidation', 'noisy_learner', 'clean_metrics']
 
 # %% ../nbs/05_learner.ipynb #24c20c12
 def small_cnn(
@@ -42,6 +43,53 @@ def small_cnn(
     for _ in widths: side = (side + 1) // 2 # a stride-2 3×3 convolution with padding 1 halves the side, rounding up
     layers = [ConvLayer(a, b, stride=2) for a, b in zip((c_in, *widths[:-1]), widths)]
     return nn.Sequential(*layers, nn.Flatten(), nn.Linear(widths[-1] * side * side, n_out))
+
+# %% ../nbs/05_learner.ipynb #529d9450
+def cifar_cnn(
+    n_out:int=10, # Classes
+    c_in:int=3, # Input channels
+    size:int=32, # Height and width of the input images; a multiple of 8 (three 2×2 pools)
+    widths:tuple=(64, 128, 196), # Channels of the three blocks of two 3×3 convolutions
+    hidden:int=256, # Width of the linear layer before the classifier
+)->nn.Sequential:
+    "The 8-layer CNN of the robust-loss papers on CIFAR-10: three blocks of two `ConvLayer`s and a max-pool, two linear layers."
+    check_int('n_out', n_out); check_int('c_in', c_in); check_int('size', size); check_int('hidden', hidden)
+    if size % 8: raise ValueError(f"size must be a multiple of 8 (three 2×2 max-pools), got {size}")
+    if not isinstance(widths, (tuple, list)) or len(widths) != 3:
+        raise ValueError(f"widths must be three channel counts, one per block, got {widths!r}")
+    for w in widths: check_int('each of widths', w)
+    blocks = [nn.Sequential(ConvLayer(a, b), ConvLayer(b, b), nn.MaxPool2d(2)) for a, b in zip((c_in, *widths[:-1]), widths)]
+    side = size // 8
+    return nn.Sequential(*blocks, nn.Flatten(), nn.Linear(widths[-1] * side * side, hidden), nn.BatchNorm1d(hidden),
+                         nn.ReLU(inplace=True), nn.Linear(hidden, n_out))
+
+MODELS = {'small_cnn': small_cnn, 'cifar_cnn': cifar_cnn} # the models `noisy_learner(model=name)` and `--model` build
+
+# %% ../nbs/05_learner.ipynb #a5074e66
+class CropFlip(Transform):
+    "Random crop after zero padding by `pad`, and a random horizontal flip, per image of a training batch."
+    order, split_idx = 5, 0 # before `NormalizeBytes` (10), on training batches only
+    def __init__(self,
+        pad:int=4, # Pixels of zero padding on each side; the crop moves by up to `pad` in each direction
+        p_flip:float=0.5, # Probability of a horizontal flip
+    ):
+        super().__init__()
+        self.pad = check_int('pad', pad, 0)
+        if isinstance(p_flip, bool) or not isinstance(p_flip, (int, float)) or not 0 <= p_flip <= 1:
+            raise ValueError(f"p_flip must be a probability in [0, 1], got {p_flip!r}")
+        self.p_flip = p_flip
+
+    def encodes(self, x:TensorImage):
+        "Each image shifted by its own offset (zeros coming in), and flipped with probability `p_flip`."
+        n, c, h, w = x.shape
+        dev, p = x.device, self.pad
+        padded = F.pad(x.as_subclass(Tensor), (p, p, p, p))
+        top, left = (torch.randint(0, 2 * p + 1, (n, 1, 1, 1), device=dev) for _ in range(2))
+        rows = top + torch.arange(h, device=dev).view(1, 1, h, 1)
+        cols = torch.arange(w, device=dev).view(1, 1, 1, w)
+        cols = left + torch.where(torch.rand(n, 1, 1, 1, device=dev) < self.p_flip, w - 1 - cols, cols)
+        out = padded[torch.arange(n, device=dev).view(n, 1, 1, 1), torch.arange(c, device=dev).view(1, c, 1, 1), rows, cols]
+        return retain_type(out, x)
 
 # %% ../nbs/05_learner.ipynb #7a7d44d1
 class SkipValidation(Callback):
@@ -61,7 +109,7 @@ def noisy_learner(
     n_per_class:int|None=None, # Training images kept per class; None keeps all
     bs:int=256, # Batch size
     allow_negative:bool=False, # Accept any finite eps < 0: negative label smoothing (softmax loss only)
-    model:nn.Module|None=None, # Default: `small_cnn` sized for the data
+    model:nn.Module|str|None=None, # A model, or a key of `MODELS` built for the data; default: `small_cnn`
     loss_func=None, # A loss of your own (e.g. from `fastai_ls.robust_losses`); default: the smoothed loss above
     cbs=None, # Callbacks of the `Learner`, e.g. `NoiseMonitor()`
     metrics=None, # Default: `accuracy` (or `accuracy_multi` for one binary logit)
@@ -69,6 +117,8 @@ def noisy_learner(
 )->Learner:
     "A `Learner` with `small_cnn` on `noisy_dls`, its loss chosen by the number of classes and smoothed by `eps`."
     check_seed(seed)
+    if isinstance(model, str) and model not in MODELS:
+        raise ValueError(f"model must be a module or one of {', '.join(MODELS)}, got {model!r}")
     dls = noisy_dls(data, rate=rate, kind=kind, seed=seed, n_per_class=n_per_class, bs=bs, **kwargs)
     binary = dls.c == 2
     if binary and allow_negative:
@@ -80,9 +130,9 @@ def noisy_learner(
     if loss_func is None:
         loss_func = LabelSmoothingBCEFlat(eps=eps) if binary else LabelSmoothingCEFlat(eps=eps, allow_negative=allow_negative)
     set_seed(seed) # the initial weights, and any randomness during training
-    if model is None:
+    if model is None or isinstance(model, str):
         c, h = dls.train_ds.x.shape[1:3]
-        model = small_cnn(1 if binary else dls.c, c_in=c, size=h)
+        model = MODELS[model or 'small_cnn'](1 if binary else dls.c, c_in=c, size=h)
         if binary: model.append(nn.Flatten(0)) # one logit per item
     if metrics is None: metrics = accuracy_multi if binary else accuracy
     model.to(memory_format=torch.channels_last) # what fastai's ChannelsLast does, without a callback on every event

@@ -6,7 +6,7 @@
 from __future__ import annotations
 import csv, hashlib, io, json, math, os, re, sys, time, zlib
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 import numpy as np
@@ -14,7 +14,7 @@ import pandas as pd
 from fastcore.script import call_parse
 from .core import check_int, check_seed, check_positive, check_rate, check_eps, run_cli
 from .noise import NOISE_KINDS
-from .data import ImageArrays, image_arrays
+from .data import ImageArrays, image_arrays, read_noisy_labels
 from .methods import METHODS, OPTIMISERS, Method
 
 
@@ -39,10 +39,15 @@ class Recipe:
     bs:int=256 # Batch size
     opt:str='adam' # A key of `OPTIMISERS`: 'adam' (one-cycle) or 'sgd' (the robust-loss papers' recipe)
     threads:int|None=None # torch threads while training (a result depends on them); None: as many as torch uses now
+    model:str='small_cnn' # 'small_cnn', or 'cifar_cnn' (the papers' 8-layer CNN, trained with `CropFlip`)
     def __post_init__(self):
         check_int('epochs', self.epochs); check_int('bs', self.bs); check_positive('lr', self.lr)
         if self.opt not in OPTIMISERS: raise ValueError(f"opt must be one of {', '.join(OPTIMISERS)}, got {self.opt!r}")
         check_int('threads', self.threads, allow_none=True)
+        if self.model not in _MODEL_SETTINGS:
+            raise ValueError(f"model must be one of {', '.join(_MODEL_SETTINGS)}, got {self.model!r}")
+
+_MODEL_SETTINGS = {'small_cnn': 'small_cnn(16,32,64)', 'cifar_cnn': 'cifar_cnn, CropFlip(pad=4)'} # as results record them
 
 @contextmanager
 def _threads(n:int|None):
@@ -56,12 +61,13 @@ def _threads(n:int|None):
 @dataclass(frozen=True)
 class Cell:
     "One training run of a sweep: a noise setting, a method and a seed."
-    kind:str # Noise kind, one of `NOISE_KINDS` or 'idn'
+    kind:str # Noise kind, one of `SWEEP_KINDS`, or 'given': labels read from a file (the rate is then the realised one)
     rate:float # Noise rate
     method:Method # How it trains (`Method.parse` of a string such as 'ls:0.1')
     seed:int=0 # Seed of the noise, the training order and the initial weights
     def __post_init__(self):
-        _check_kind(self.kind); check_rate(self.rate); check_seed(self.seed)
+        if self.kind != 'given': _check_kind(self.kind)
+        check_rate(self.rate); check_seed(self.seed)
         object.__setattr__(self, 'method', Method.parse(self.method))
     @property
     def key(self)->tuple:
@@ -78,7 +84,7 @@ def train_cell(
     cbs=None, # Extra callbacks for the fit (the sweep's progress bar)
 )->dict: # test_acc, ece, nll, memorised, fit_clean, train_s, and the memorisation curve
     "Train `small_cnn` on `data` with the cell's noise and method; measure it on the clean test split."
-    from fastai_ls.learner import noisy_learner, clean_metrics, SkipValidation
+    from fastai_ls.learner import noisy_learner, clean_metrics, SkipValidation, CropFlip
     from fastai_ls.callbacks import NoiseMonitor
     start, m = time.perf_counter(), cell.method
     epochs = m.epochs(recipe.epochs)
@@ -87,7 +93,9 @@ def train_cell(
         from fastai_ls.cleaning import cleaned_learner
         noisy_learner = partial(cleaned_learner, relabel=m.name == 'relabel', epochs=recipe.epochs, lr=recipe.lr,
                                 show=False)
-    learn = noisy_learner(data, rate=cell.rate, kind=cell.kind, seed=cell.seed, bs=recipe.bs,
+    rate = 0. if cell.kind == 'given' else cell.rate # given labels are trained on as they are
+    model = {} if recipe.model == 'small_cnn' else {'model': recipe.model, 'batch_tfms': [CropFlip()]}
+    learn = noisy_learner(data, rate=rate, kind=cell.kind, seed=cell.seed, bs=recipe.bs, **model,
                           loss_func=m.loss(data.c, len(data.x_train)),
                           cbs=[NoiseMonitor(every=every or epochs, n_items=n_items, seed=cell.seed), *m.cbs()])
     with learn.no_bar(), learn.no_logging(), _threads(recipe.threads):
@@ -344,7 +352,25 @@ PRESETS = {
                      methods=_REMEDIES, seeds=(0, 1, 2), n_per_class=1200, epochs=15, lr=1e-2, bs=256,
                      then={'dataset': 'fashion_mnist', # then the same on Fashion-MNIST, pair-flip for the class map
                            'noise': (('symmetric', 0.4), ('symmetric', 0.8), ('pairflip', 0.4), ('idn', 0.4))}),
-} # the settings of `sweep` and `fastai_ls_sweep`; 'paper' is sized for a GPU
+    'cifar': dict(dataset=None, noise=(('symmetric', 0.2), ('symmetric', 0.4), ('symmetric', 0.6), ('symmetric', 0.8),
+                                       ('cifar10', 0.4)),
+                  methods=('ce', 'ls:0.1', 'ls:0.3', 'gce', 'sce:alpha=0.1:beta=1', 'nce_rce:alpha=1:beta=1'),
+                  seeds=(0, 1, 2), n_per_class=None, epochs=120, lr=0.01, bs=128, opt='sgd_cifar', model='cifar_cnn'),
+} # the settings of `sweep` and `fastai_ls_sweep`; 'paper' and 'cifar' (the field's CIFAR-10 table) are sized for a GPU
+
+def _cpu_estimate(p, n_images:int, c_in:int=3, size:int=32, steps:int=3)->float:
+    "Hours that preset `p` would train here on the CPU: a few steps of its model timed, times its batches."
+    import torch
+    from fastai_ls.learner import MODELS
+    model = MODELS[p['model']](10, c_in=c_in, size=size).to(memory_format=torch.channels_last)
+    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    x, y = torch.randn(p['bs'], c_in, size, size), torch.randint(0, 10, (p['bs'],))
+    for i in range(steps + 1):
+        if i == 1: start = time.perf_counter() # after one warm-up step
+        opt.zero_grad(); torch.nn.functional.cross_entropy(model(x), y).backward(); opt.step()
+    step_s = (time.perf_counter() - start) / steps
+    cells = len(p['noise']) * len(p['methods']) * len(p['seeds'])
+    return cells * p['epochs'] * (n_images // p['bs']) * step_s / 3600
 
 def _as_list(name, values, check):
     if isinstance(values, (str, bytes)) or not hasattr(values, '__iter__'):
@@ -400,8 +426,8 @@ def _methods(methods, eps, allow_negative)->list:
 
 def sweep(
     dataset:str|Path=PRESETS['default']['dataset'], # One of `fastai_ls.data.DATASETS`, or an image folder
-    kinds=PRESETS['default']['kinds'], # Noise kinds
-    rates=PRESETS['default']['rates'], # Noise rates
+    kinds=None, # Noise kinds; default: the 'default' preset's (symmetric)
+    rates=None, # Noise rates; default: the 'default' preset's (0, 0.4, 0.6)
     eps=None, # Smoothing values of cross entropy (0) and label smoothing; default: the 'default' preset's (0, 0.1, 0.3)
     seeds=PRESETS['default']['seeds'], # Seeds: each repeats the whole grid
     n_per_class:int|None=PRESETS['default']['n_per_class'], # Training images per class; None keeps all
@@ -410,6 +436,7 @@ def sweep(
     bs:int=PRESETS['default']['bs'], # Batch size
     opt:str='adam', # 'adam': one-cycle Adam; 'sgd': the robust-loss papers' recipe (see `OPTIMISERS`)
     threads:int|None=None, # torch threads of each cell's training; None: as many as torch uses here now
+    model:str='small_cnn', # 'small_cnn', or 'cifar_cnn': the papers' 8-layer CNN for 32×32 images, with `CropFlip`
     allow_negative:bool=False, # Accept negative eps (negative smoothing from the first batch)
     out:str|Path|None='sweep_results', # Folder of results.csv and the plots; None keeps the results in memory only
     show_all:bool=False, # Return (and plot) every result in `out`, not only this grid's
@@ -417,18 +444,26 @@ def sweep(
     methods=None, # Instead of `eps`: methods such as ('ce', 'ls:0.1', 'gce', 'nls:-2'); cross entropy is always added
     noise=None, # Instead of `kinds` × `rates`: (kind, rate) pairs or 'kind:rate' strings, such as ('symmetric:0.8',)
     plot_name:str='accuracy_vs_noise', # Name of the plots in `out` (.png and .svg; the gains over cross entropy: +'_gains')
+    labels=None, # Instead of injected noise: given noisy training labels, a file for `read_noisy_labels` or an array
+    labels_key:str|None=None, # The array of a .pt file of `labels` (CIFAR-N's `worse_label`, say) or a CSV's column
 )->pd.DataFrame: # The results of the grid (all of `out` with `show_all`); `attrs['lost']`: cells lost with Ray workers
     "Run the grid, writing each finished cell to `out/results.csv` at once; cells already there are skipped."
     methods = _methods(methods, eps, allow_negative)
-    noise = (_as_list('noise', noise, _check_noise) if noise is not None else
+    if labels is not None and (noise is not None or kinds is not None or rates is not None):
+        raise ValueError("given labels are the noise: give labels, or kinds and rates (or noise), not both")
+    kinds = PRESETS['default']['kinds'] if kinds is None else kinds
+    rates = PRESETS['default']['rates'] if rates is None else rates
+    noise = ([('given', 0.)] if labels is not None else # the realised rate is set once the labels are read
+             _as_list('noise', noise, _check_noise) if noise is not None else
              [(k, r) for k in _as_list('kinds', kinds, _check_kind) for r in _as_list('rates', rates, check_rate)])
     seeds = _as_list('seeds', seeds, check_seed)
     check_int('n_per_class', n_per_class, allow_none=True)
     import torch
-    recipe = Recipe(epochs, check_positive('lr', lr), bs, opt, threads or torch.get_num_threads()) # Ray's workers too
+    recipe = Recipe(epochs, check_positive('lr', lr), bs, opt, threads or torch.get_num_threads(), model) # Ray's too
     cells = [Cell(k, r, m, s) for s in seeds for k, r in noise for m in methods]
     if ray is not None: _check_ray_address(ray); _import_ray(); _check_reachable(ray)
-    if out is None: return _run_grid(dataset, n_per_class, cells, recipe, None, show_all, ray, plot_name)
+    given = (labels, labels_key)
+    if out is None: return _run_grid(dataset, n_per_class, cells, recipe, None, show_all, ray, plot_name, given)
     if not str(out).strip(): raise ValueError(f"--out must name a folder, got {str(out)!r} (an unset variable?); "
                                               "give '.' for the current folder")
     out = Path(out)
@@ -446,24 +481,38 @@ def sweep(
         kept = upgrade_results(csv_path)
         if kept: print(f"{csv_path} was written by an earlier fastai_ls_sweep: its results now have today's columns "
                        f"(method, opt, threads), and the original file is kept as {kept}", flush=True)
-        return _run_grid(dataset, n_per_class, cells, recipe, out, show_all, ray, plot_name)
+        return _run_grid(dataset, n_per_class, cells, recipe, out, show_all, ray, plot_name, given)
     finally: # the lock file goes while it is held, if this sweep made it
         if made_lock: (out/'.sweep.lock').unlink(missing_ok=True)
         lock.release()
 
-def _settings(dataset, n_per_class, recipe):
+def _grid_data(dataset, n_per_class, labels=None, key=None):
+    "The images of a grid; given noisy labels are read against all the training images, then the subset is taken."
+    if labels is None: return image_arrays(dataset, n_per_class)
+    data = image_arrays(dataset)
+    y, _ = read_noisy_labels(labels, data, key)
+    name = (str(Path(labels).resolve()) if isinstance(labels, (str, Path)) else 'an array') + (f" [{key}]" if key else '')
+    digest = hashlib.sha1(y.tobytes()).hexdigest()[:8] # a changed file is another setting
+    return data.with_noisy_labels(y, f"{name} (sha1 {digest})").subset(n_per_class)
+
+def _settings(dataset, n_per_class, recipe, data=None):
     name = str(Path(dataset).resolve()) if Path(dataset).is_dir() else str(dataset)
+    if data is not None and data.noisy_source: name += f" with the labels of {data.noisy_source}"
     import torch
     return dict(dataset=name, n_per_class=n_per_class or 0, epochs=recipe.epochs, lr=recipe.lr, bs=recipe.bs,
-                model='small_cnn(16,32,64)', data_path='in-memory', opt=recipe.opt,
+                model=_MODEL_SETTINGS[recipe.model], data_path='in-memory', opt=recipe.opt,
                 threads=recipe.threads or torch.get_num_threads())
 
-def _run_grid(dataset, n_per_class, cells, recipe, out, show_all, ray=None, stem='accuracy_vs_noise'):
+def _run_grid(dataset, n_per_class, cells, recipe, out, show_all, ray=None, stem='accuracy_vs_noise', given=(None, None)):
     csv_path = None if out is None else out/'results.csv'
     done = read_results(csv_path) if out is not None else pd.DataFrame(columns=RESULT_COLS)
-    data = image_arrays(dataset, n_per_class)
+    data = _grid_data(dataset, n_per_class, *given)
+    if given[0] is not None:
+        cells = [replace(c, rate=data.noise_rate) for c in cells] # the realised rate of the training images kept
+        print(f"noisy labels of {data.noisy_source}: {data.noise_rate:.2%} of {len(data.y_train):,} differ from the truth",
+              flush=True)
     for m in dict.fromkeys(c.method for c in cells): m.loss(data.c, len(data.x_train)) # refused before anything trains
-    settings = _settings(dataset, n_per_class, recipe)
+    settings = _settings(dataset, n_per_class, recipe, data if given[0] is not None else None)
     key = settings_hash(settings)
     found = done[done.settings == key][['kind', 'rate', 'method', 'seed']].itertuples(index=False)
     have = {(k, float(r), m, int(s)) for k, r, m, s in found}
@@ -711,7 +760,7 @@ def _print_summary(results):
 
 @call_parse
 def fastai_ls_sweep(
-    preset:str='default', # Grid to start from: default, paper (sized for a GPU) or remedies (the methods compared)
+    preset:str='default', # Grid to start from: default, paper (sized for a GPU), remedies (the methods compared) or cifar (GPU)
     dataset:str=None, # mnist, mnist_sample, fashion_mnist, digits, or an image folder (default preset: mnist)
     kinds:str=None, # Comma-separated noise kinds: symmetric, uniform, pairflip, mnist, cifar10, idn (default: symmetric)
     rates:str=None, # Comma-separated noise rates in [0, 1] (default preset: 0,0.4,0.6)
@@ -723,17 +772,31 @@ def fastai_ls_sweep(
     epochs:str=None, # Epochs per cell (default preset: 15)
     lr:str=None, # Peak learning rate (default preset: 0.01)
     bs:str=None, # Batch size (default preset: 256)
-    opt:str='adam', # adam (one-cycle Adam) or sgd (the robust-loss papers' SGD, cosine schedule, clip 5)
+    opt:str=None, # adam (one-cycle Adam), sgd (the robust-loss papers' SGD, cosine, clip 5) or sgd_cifar (default: adam)
     threads:str=None, # torch threads of each cell's training, part of its settings (default: torch's count here)
+    model:str=None, # small_cnn, or cifar_cnn (the papers' 8-layer CNN for 32×32 images, random crop and flip)
     allow_negative:bool=False, # Allow negative eps (negative smoothing from the first batch)
     out:str='sweep_results', # Output folder
     all:bool=False, # Show every result in the output folder, not only this grid's
     ray:str=None, # Train the cells as Ray tasks: local (start Ray here), auto (this machine's cluster), ray://HEAD:PORT
+    labels:str=None, # Instead of injected noise: a file of noisy training labels (CIFAR-N's .pt, a .csv, a .npy)
+    labels_key:str=None, # The array of the .pt (e.g. worse_label) or the column of the .csv (e.g. noisy_labels_25)
 ):
     "Compare label smoothing and the other remedies for noisy labels with cross entropy, paired by seed; resumable."
     try:
         if preset not in PRESETS: raise ValueError(f"--preset must be one of {', '.join(PRESETS)}, got {preset!r}")
         p = PRESETS[preset]
+        if p['dataset'] is None and dataset is None:
+            raise ValueError(f"--preset {preset} needs --dataset: a CIFAR-10 folder (fastai's cifar10/ or torchvision's "
+                             "cifar-10-batches-py/)")
+        import torch
+        if preset == 'cifar' and not torch.cuda.is_available() and ray is None:
+            hours = _cpu_estimate(p, 50_000)
+            raise ValueError(f"--preset cifar is sized for a GPU, and torch sees none here: on this CPU its "
+                             f"{len(p['noise']) * len(p['methods']) * len(p['seeds'])} cells of {p['epochs']} epochs would "
+                             f"take about {hours:,.0f} hours (a few training steps of {p['model']} timed, times its "
+                             "batches). Run it where there is a GPU or with --ray on a cluster, or give its flags "
+                             "without --preset (fewer --epochs, say)")
         eps_ = _parse_list(eps, 'eps', float, 'numbers')
         if eps_ and not allow_negative and any(e < 0 for e in eps_):
             raise ValueError(f"--eps {eps} holds a negative value: negative smoothing needs --allow_negative")
@@ -741,6 +804,10 @@ def fastai_ls_sweep(
         if eps_: _as_flag('eps', lambda: [check_eps(e, allow_negative) for e in eps_])
         if noise is not None and (kinds is not None or rates is not None):
             raise ValueError("give --noise or --kinds and --rates, not both")
+        if labels is not None and (noise is not None or kinds is not None or rates is not None):
+            raise ValueError("--labels are the noise: give --labels, or --kinds and --rates (or --noise), not both")
+        if labels is not None and not str(labels).strip(): raise ValueError("--labels is empty: give a file of labels")
+        if labels_key is not None and labels is None: raise ValueError("--labels_key names a part of --labels: give both")
         methods_ = _parse_list(methods, 'methods', str, "methods such as ce,ls:0.1,gce")
         if methods_: _as_flag('methods', lambda: [Method.parse(m) for m in methods_])
         noise_ = _parse_list(noise, 'noise', str, "kind:rate settings such as symmetric:0.4")
@@ -758,18 +825,20 @@ def fastai_ls_sweep(
                                   else p['epochs']),
                   lr=_as_flag('lr', check_positive, 'lr', _parse_float(lr, 'lr') if lr is not None else p['lr']),
                   bs=_as_flag('bs', check_int, 'bs', _parse_int(bs, 'bs') if bs is not None else p['bs']),
-                  opt=_as_flag('opt', lambda: Recipe(opt=opt).opt),
+                  opt=_as_flag('opt', lambda: Recipe(opt=p.get('opt', 'adam') if opt is None else opt).opt),
+                  model=_as_flag('model', lambda: Recipe(model=model or p.get('model', 'small_cnn')).model),
                   threads=_as_flag('threads', check_int, 'threads',
                                    None if threads is None else _parse_int(threads, 'threads'), 1, True))
 
 
-        if noise_ or (not kinds_ and not rates_ and 'noise' in p): kw['noise'] = noise_ or p['noise']
+        if labels is not None: kw.update(labels=labels, labels_key=labels_key)
+        elif noise_ or (not kinds_ and not rates_ and 'noise' in p): kw['noise'] = noise_ or p['noise']
         else: kw.update(kinds=kinds_ or p['kinds'], rates=rates_ or p['rates'])
         if methods_ or (not eps_ and 'methods' in p): kw['methods'] = methods_ or p['methods']
         else: kw['eps'] = eps_ or p['eps']
         given = {'noise'} if noise_ or kinds_ or rates_ else set()
         then = {k: v for k, v in p.get('then', {}).items() if k not in given}
-        runs = [kw] if 'then' not in p or dataset else [kw, {**kw, **then}]
+        runs = [kw] if 'then' not in p or dataset or labels else [kw, {**kw, **then}] # labels belong to one dataset
         if not str(out).strip(): raise ValueError(f"--out must name a folder, got {out!r} (an unset variable?)")
         start = time.perf_counter()
         parts = []

@@ -310,3 +310,59 @@ def test_sweep_one_epoch_on_cifar_batches(tmp_path):
     assert r.returncode == 0, r.stderr[-2000:]
     results = pd.read_csv(next((tmp_path/'out').glob('*.csv')))
     assert len(results) == 2 and results.test_acc.between(0, 1).all()
+
+def run_sweep(*args, tmp_path):
+    cmd = [Path(sys.executable).parent/'fastai_ls_sweep', *map(str, args), '--seeds', '0', '--epochs', '1',
+           '--out', str(tmp_path/'out')]
+    return subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, 'OMP_NUM_THREADS': '1'}, timeout=600)
+
+def test_sweep_on_cifar_n_labels(tmp_path):
+    "`--labels CIFAR-10_human.pt --labels_key worse_label`: the cells train on the file's labels at their realised rate."
+    folder = write_batches(tmp_path/'data', n=16)[0] # 80 training images
+    written = write_cifar_n(tmp_path/'CIFAR-10_human.pt', cifar_arrays(folder).y_train)
+    r = run_sweep('--dataset', tmp_path/'data', '--labels', tmp_path/'CIFAR-10_human.pt', '--labels_key', 'worse_label',
+                  '--methods', 'ce,ls:0.3', '--bs', '16', tmp_path=tmp_path)
+    assert r.returncode == 0, r.stderr[-2000:]
+    results = pd.read_csv(tmp_path/'out'/'results.csv')
+    rate = np.mean(written['worse_label'] != written['clean_label'])
+    assert list(results.kind) == ['given'] * 2 and np.allclose(results.rate, rate) # the realised rate, not a drawn one
+    assert results.dataset.str.contains(r'CIFAR-10_human\.pt \[worse_label\]').all() # the key names the source
+    assert f"{rate:.2%} of 80 differ from the truth" in r.stdout
+    # another key is another setting: its cells train, the first ones are kept
+    r = run_sweep('--dataset', tmp_path/'data', '--labels', tmp_path/'CIFAR-10_human.pt', '--labels_key', 'aggre_label',
+                  '--methods', 'ce', '--bs', '16', tmp_path=tmp_path)
+    assert r.returncode == 0, r.stderr[-2000:]
+    results = pd.read_csv(tmp_path/'out'/'results.csv')
+    assert len(results) == 3 and results.settings.nunique() == 2
+
+def test_sweep_on_noisy_imagenette_column(tmp_path):
+    "Noisy Imagenette's own CSV as --labels, one column chosen; --labels beside --kinds is refused."
+    df = write_noisy_imagenette(tmp_path/'nette', n_train=8)
+    r = run_sweep('--dataset', tmp_path/'nette', '--labels', tmp_path/'nette'/'noisy_imagenette.csv',
+                  '--labels_key', 'noisy_labels_25', '--methods', 'ce', '--bs', '8', tmp_path=tmp_path)
+    assert r.returncode == 0, r.stderr[-2000:]
+    train = df[~df.is_valid]
+    results = pd.read_csv(tmp_path/'out'/'results.csv')
+    assert results.rate.item() == pytest.approx(np.mean(train.noisy_labels_25 != train.noisy_labels_0))
+    for bad, says in ((['--kinds', 'symmetric'], 'not both'), (['--labels_key', 'nope'], "has no column 'nope'")):
+        r = run_sweep('--dataset', tmp_path/'nette', '--labels', tmp_path/'nette'/'noisy_imagenette.csv',
+                      '--labels_key', 'noisy_labels_25', *bad, '--methods', 'ce', tmp_path=tmp_path)
+        assert r.returncode == 2 and says in r.stderr, r.stderr
+
+def test_cifar_recipe_one_epoch_and_the_preset(tmp_path):
+    "`--model cifar_cnn --opt sgd_cifar` trains the papers' CNN with crop and flip on the batches; `--preset cifar` refuses a CPU."
+    write_batches(tmp_path/'data', n=16)
+    r = run_sweep('--dataset', tmp_path/'data', '--noise', 'cifar10:0.4', '--methods', 'ce', '--model', 'cifar_cnn',
+                  '--opt', 'sgd_cifar', '--bs', '16', tmp_path=tmp_path)
+    assert r.returncode == 0, r.stderr[-2000:]
+    results = pd.read_csv(tmp_path/'out'/'results.csv')
+    assert results.model.tolist() == ['cifar_cnn, CropFlip(pad=4)'] and results.opt.tolist() == ['sgd_cifar']
+    assert results.test_acc.between(0, 1).all()
+    r = run_sweep('--preset', 'cifar', tmp_path=tmp_path)
+    assert r.returncode == 2 and '--preset cifar needs --dataset' in r.stderr, r.stderr
+    import torch
+    if not torch.cuda.is_available():
+        r = run_sweep('--preset', 'cifar', '--dataset', tmp_path/'data', tmp_path=tmp_path)
+        assert r.returncode == 2 and 'is sized for a GPU' in r.stderr and 'hours' in r.stderr, r.stderr
+    r = run_sweep('--dataset', tmp_path/'data', '--model', 'resnet', tmp_path=tmp_path)
+    assert r.returncode == 2 and "--model: model must be one of small_cnn, cifar_cnn, got 'resnet'" in r.stderr, r.stderr
