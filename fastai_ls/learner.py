@@ -10,6 +10,7 @@ from .core import check_int, check_seed
 import torch
 import torch.nn.functional as F
 from torch import nn, Tensor
+from functools import partial
 from fastcore.basics import noop
 from fastai.data.core import Transform # fastcore 1 or fasttransform, as fastai has it
 from fastai.callback.core import Callback, CancelValidException
@@ -58,7 +59,8 @@ def cifar_cnn(
     if not isinstance(widths, (tuple, list)) or len(widths) != 3:
         raise ValueError(f"widths must be three channel counts, one per block, got {widths!r}")
     for w in widths: check_int('each of widths', w)
-    blocks = [nn.Sequential(ConvLayer(a, b), ConvLayer(b, b), nn.MaxPool2d(2)) for a, b in zip((c_in, *widths[:-1]), widths)]
+    conv = partial(ConvLayer, bias=True) # as the authors' nn.Conv2d: fastai drops the bias before a batch norm
+    blocks = [nn.Sequential(conv(a, b), conv(b, b), nn.MaxPool2d(2)) for a, b in zip((c_in, *widths[:-1]), widths)]
     side = size // 8
     return nn.Sequential(*blocks, nn.Flatten(), nn.Linear(widths[-1] * side * side, hidden), nn.BatchNorm1d(hidden),
                          nn.ReLU(inplace=True), nn.Linear(hidden, n_out))
