@@ -235,7 +235,8 @@ def cleaned_learner(
     y = ds.y.copy()
     if relabel: keep = np.arange(len(y)); y[flagged] = probs[flagged].argmax(1)
     else: keep = np.setdiff1d(np.arange(len(y)), flagged)
-    kept = replace(data, x_train=data.x_train[keep], y_train=y[keep], y_train_noisy=None,
+    kept = replace(data, x_train=data.x_train[keep], y_train=y[keep], y_train_noisy=None, train_files=None if
+                   data.train_files is None else [data.train_files[i] for i in keep],
                    name=f'{data.name}, cleaned ({len(flagged):,} {"relabelled" if relabel else "dropped"})')
     learn = noisy_learner(kept, seed=seed, bs=bs, loss_func=loss_func, cbs=cbs, **train_kw) # y[keep] as given, as is
     learn.dls.train_ds.clean = ds.clean[keep] # the true labels beside them, for `NoiseMonitor` and `training_noise`

@@ -4,7 +4,7 @@
 
 # %% ../nbs/02_data.ipynb #c265b550
 from __future__ import annotations
-import gzip, hashlib, json, numbers, os, pickle, re, shutil, zipfile, importlib.util
+import gzip, hashlib, inspect, json, numbers, os, pickle, re, shutil, zipfile, importlib.util
 from dataclasses import dataclass, replace
 from pathlib import Path
 import numpy as np
@@ -85,7 +85,8 @@ def _check_labels(name, y, n, c=None):
     if y.dtype.kind not in 'iu':
         frac = y.dtype.kind == 'f' and (y != np.round(y)).any()
         i = int(np.flatnonzero(y != np.round(y))[0]) if frac else 0
-        hint = f": they are whole numbers, so pass {name}.astype(np.int64)" if y.dtype.kind == 'f' and not frac else ""
+        cast = f"pass {name}.astype(np.int64)" if name.isidentifier() else "make them integers (.astype(np.int64))"
+        hint = f": they are whole numbers, so {cast}" if y.dtype.kind == 'f' and not frac else ""
         raise ValueError(f"{name} must hold integer class indices {allowed}, got {y.dtype} labels such as "
                          f"{_py(y[i])!r} (at index {i}){hint}")
     if (out := (y < 0) | (y >= c) if c is not None else y < 0).any():
@@ -115,6 +116,7 @@ class ImageArrays:
     name:str='' # Where the data came from
     y_train_noisy:np.ndarray|None=None # Given noisy training labels (real noise, from a file) beside `y_train`
     noisy_source:str='' # Where `y_train_noisy` came from: a file and its key, a CSV column
+    train_files:list|None=None # The training images' paths under the dataset's folder, in order (image folders only)
 
     def __post_init__(self):
         self.vocab = [str(v) for v in self.vocab]
@@ -129,6 +131,9 @@ class ImageArrays:
         self.y_valid = _check_labels('y_valid', self.y_valid, len(self.x_valid), self.c)
         if self.y_train_noisy is not None:
             self.y_train_noisy = _check_labels('y_train_noisy', self.y_train_noisy, len(self.x_train), self.c)
+        if self.train_files is not None and len(self.train_files) != len(self.x_train):
+            raise ValueError(f"train_files names {len(self.train_files):,} images, but x_train holds "
+                             f"{len(self.x_train):,}: one path per training image, or None")
 
     def subset(self,
         n_per_class:int|None, # The first training images of each (true) class to keep; None keeps all
@@ -137,8 +142,9 @@ class ImageArrays:
         if check_int('n_per_class', n_per_class, allow_none=True) is None: return self
         idx = np.sort(np.concatenate([np.flatnonzero(self.y_train == c)[:n_per_class] for c in range(len(self.vocab))]))
         noisy = None if self.y_train_noisy is None else self.y_train_noisy[idx]
+        files = None if self.train_files is None else [self.train_files[i] for i in idx]
         return replace(self, x_train=self.x_train[idx], y_train=self.y_train[idx], y_train_noisy=noisy,
-                       name=f'{self.name}, {n_per_class} per class')
+                       train_files=files, name=f'{self.name}, {n_per_class} per class')
 
     def with_noisy_labels(self,
         labels, # Noisy labels of the training images, in their order (from `read_noisy_labels`, say)
@@ -156,6 +162,13 @@ class ImageArrays:
         "The fraction of given noisy training labels that differ from the true ones (None without noisy labels)."
         if self.y_train_noisy is None: return None
         return float(np.mean(self.y_train_noisy != self.y_train)) if len(self.y_train) else 0.
+    @property
+    def noise_matrix(self)->np.ndarray|None:
+        "T[true, given] of the given noisy labels: the fraction of each true class's images given each label, or None."
+        if self.y_train_noisy is None: return None
+        counts = np.zeros((self.c, self.c))
+        np.add.at(counts, (self.y_train, self.y_train_noisy), 1)
+        return counts / np.maximum(counts.sum(1, keepdims=True), 1) # a class without images: a row of zeros
     def __repr__(self):
         noisy = '' if self.y_train_noisy is None else (f"; noisy labels from {self.noisy_source or 'the user'} "
                                                       f"({self.noise_rate:.1%} wrong)")
@@ -286,26 +299,36 @@ def _layout(path):
                          f"it has {', '.join(d + '/' for d in found) if found else 'none of them'}")
     return layout
 
-def _is_image(p): return p.suffix.lower() in _IMAGE_EXTS and p.is_file()
+def _is_image(p): return p.suffix.lower() in _IMAGE_EXTS and not p.name.startswith('.') and p.is_file()
 
 def _image_files(folder, depth=1):
-    "Image files `depth` class folders below `folder`, sorted."
-    return sorted(p for p in folder.glob('/'.join(['*'] * (depth + 1))) if _is_image(p))
+    "Image files `depth` class folders below `folder`, sorted; hidden ones (a leading '.') skipped, as fastai does."
+    return sorted(p for p in folder.glob('/'.join(['*'] * (depth + 1)))
+                  if _is_image(p) and not any(s.startswith('.') for s in p.relative_to(folder).parts))
 
 def _class_depth(path, split):
-    "1 for <split>/<class>/<image>, 2 for <split>/<superclass>/<class>/<image>."
-    for depth in (1, 2):
-        if any(_is_image(p) for p in (path/split).glob('/'.join(['*'] * (depth + 1)))): return depth
-    raise ValueError(f"{str(path)!r} holds no images under {split}/<class>/ nor {split}/<superclass>/<class>/")
+    "1 for <split>/<class>/<image>, 2 for <split>/<superclass>/<class>/<image>: the level that holds most images."
+    counts = [len(_image_files(path/split, depth)) for depth in (1, 2)]
+    if not any(counts):
+        raise ValueError(f"{str(path)!r} holds no images under {split}/<class>/ nor {split}/<superclass>/<class>/")
+    return 1 if counts[0] >= counts[1] else 2
+
+_GREY_MODES = ('1', 'L', 'LA', 'I', 'I;16', 'I;16L', 'I;16B', 'F') # PIL's modes of greyscale images
 
 def _decode(args):
     from PIL import Image
     files, out, start, mode, size = args
     for i, f in enumerate(files):
-        with Image.open(f) as im:
-            im = im.convert(mode)
-            if im.size != (size[1], size[0]): im = im.resize((size[1], size[0]))
-            a = np.asarray(im)
+        try:
+            with Image.open(f) as im:
+                if im.mode == 'I' or im.mode.startswith('I;16'): # 16 bits: keep the top 8, not a clip at 255
+                    im = Image.fromarray((np.asarray(im).astype(np.int64).clip(0, 65535) >> 8).astype(np.uint8))
+                im = im.convert(mode)
+                if im.size != (size[1], size[0]): im = im.resize((size[1], size[0]))
+                a = np.asarray(im)
+        except OSError as e: # PIL's UnidentifiedImageError is one
+            raise ValueError(f"{str(f)!r} is not an image that PIL can read ({type(e).__name__}: {e}): "
+                             "remove it or replace it") from None
         out[start + i] = a[None] if a.ndim == 2 else a.transpose(2, 0, 1)
 
 def _cache_dir(path, key):
@@ -320,18 +343,26 @@ def _fits_in_memory(nbytes):
     try: return nbytes < 0.5 * os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES')
     except (ValueError, OSError, AttributeError): return True
 
+def _cached(cache, shape):
+    "The array cached in `cache`, or None where it is missing or damaged (cut short, empty, of another shape)."
+    try: x = np.load(cache, mmap_mode='r')
+    except (OSError, ValueError, EOFError): return None
+    return x if x.shape == shape and x.dtype == np.uint8 else None
+
 def _decoded(files, cache, mode, size):
     "uint8 (N, C, H, W) array of `files`, decoded once into the .npy file `cache`, then opened from it."
-    if not cache.exists():
-        shape = (len(files), 1 if mode == 'L' else len(mode), *size)
+    shape = (len(files), 1 if mode == 'L' else len(mode), *size)
+    if (x := _cached(cache, shape)) is None: # decoded (again, where the cache, the package's own file, is damaged)
         tmp = cache.with_name(f'{cache.stem}.tmp{os.getpid()}.npy')
-        out = np.lib.format.open_memmap(tmp, mode='w+', dtype=np.uint8, shape=shape)
-        chunks = np.array_split(np.arange(len(files)), max(1, len(files) // 1000))
-        parallel(_decode, [([files[i] for i in c], out, c[0], mode, size) for c in chunks if len(c)],
-                 n_workers=min(4, os.cpu_count() or 1), threadpool=True, progress=False)
-        out.flush(); del out
-        os.replace(tmp, cache)
-    x = np.load(cache, mmap_mode='r')
+        try:
+            out = np.lib.format.open_memmap(tmp, mode='w+', dtype=np.uint8, shape=shape)
+            chunks = np.array_split(np.arange(len(files)), max(1, len(files) // 1000))
+            parallel(_decode, [([files[i] for i in c], out, c[0], mode, size) for c in chunks if len(c)],
+                     n_workers=min(4, os.cpu_count() or 1), threadpool=True, progress=False)
+            out.flush(); del out
+            os.replace(tmp, cache)
+        finally: tmp.unlink(missing_ok=True) # the half-written file of a failed decode
+        x = np.load(cache, mmap_mode='r')
     return np.ascontiguousarray(x) if _fits_in_memory(x.nbytes) else x
 
 def _check_size(size):
@@ -347,8 +378,8 @@ def _decoded_splits(path, files, names, mode, size):
     if mode is None or size is None:
         from PIL import Image
         with Image.open(files[0][0]) as im:
-            mode = mode or ('L' if im.mode in ('1', 'L', 'P', 'I', 'I;16', 'F') else 'RGB')
-            size = size or (im.height, im.width)
+            mode = mode if mode is not None else 'L' if im.mode in _GREY_MODES else 'RGB' # 'P': a palette of colours
+            size = size if size is not None else (im.height, im.width)
     if mode not in ('L', 'RGB'): raise ValueError(f"mode must be 'L' or 'RGB', got {mode!r}")
     size = _check_size(size)
     stats = [(str(f.relative_to(path)), f.stat().st_size, f.stat().st_mtime_ns) for fs in files for f in fs]
@@ -378,7 +409,8 @@ def folder_arrays(
     vocab = sorted({label(f) for fs in files for f in fs})
     xs = _decoded_splits(path, files, layout, mode, size)
     ys = [_codes([label(f) for f in fs], vocab, str(path)) for fs in files]
-    return ImageArrays(xs[0], ys[0], xs[1], ys[1], vocab, str(path) + (', coarse labels' if labels == 'coarse' else ''))
+    return ImageArrays(xs[0], ys[0], xs[1], ys[1], vocab, str(path) + (', coarse labels' if labels == 'coarse' else ''),
+                       train_files=[f.relative_to(path).as_posix() for f in files[0]])
 
 # %% ../nbs/02_data.ipynb #accb47dc
 _PICKLED_ARRAYS = {('numpy', 'ndarray'), ('numpy', 'dtype'), ('_codecs', 'encode'),
@@ -492,7 +524,8 @@ def noisy_imagenette_arrays(
                              ['train', 'valid'], mode, size)
     col = lambda s, keep: _codes(s[keep], vocab, f"{str(csv)!r}'s column {s.name!r}")
     return ImageArrays(xt, col(clean, train), xv, col(clean, test), vocab, str(path), y_train_noisy=col(noisy, train),
-                       noisy_source=f'{NOISY_IMAGENETTE_CSV}, {noisy_col}')
+                       noisy_source=f'{NOISY_IMAGENETTE_CSV}, {noisy_col}',
+                       train_files=[Path(f).as_posix() for f, t in zip(df.path, train) if t])
 
 # %% ../nbs/02_data.ipynb #5d2f8a6c
 DATASETS = ('mnist', 'mnist_sample', 'fashion_mnist', 'digits')
@@ -528,11 +561,16 @@ def image_arrays(
                'digits': digits_arrays}
     readers = {'noisy_imagenette': noisy_imagenette_arrays, 'cifar_batches': cifar_arrays,
                'image_folders': folder_arrays}
-    if str(dataset) in loaders: data = loaders[str(dataset)](**kwargs)
-    elif Path(dataset).is_dir(): data = readers[folder_layout(dataset)](dataset, **kwargs)
+    if isinstance(dataset, (str, Path)) and str(dataset).startswith('~'): dataset = Path(dataset).expanduser()
+    if str(dataset) in loaders: read, args = loaders[str(dataset)], ()
+    elif Path(dataset).is_dir(): read, args = readers[folder_layout(dataset)], (dataset,)
     else: raise ValueError(f"unknown dataset {str(dataset)!r}: use one of {', '.join(DATASETS)}, "
                            "or a folder in one of these layouts: " + '; '.join(LAYOUTS.values()))
-    return data.subset(n_per_class)
+    takes = list(inspect.signature(read).parameters)[len(args):]
+    if (bad := next((k for k in kwargs if k not in takes), None)) is not None:
+        raise ValueError(f"{bad}= is not an argument of {read.__name__}, which reads {str(dataset)!r}: "
+                         f"it takes {', '.join(takes) or 'none'}")
+    return read(*args, **kwargs).subset(n_per_class)
 
 # %% ../nbs/02_data.ipynb #c2152595
 def _torch_dict(f):
@@ -553,29 +591,53 @@ def _torch_dict(f):
     if not isinstance(d, dict): raise ValueError(f"{str(f)!r} holds a {type(d).__name__}, not a dict of label arrays")
     return {str(k): v.numpy() if isinstance(v, torch.Tensor) else np.asarray(v) for k, v in d.items()}
 
-def _labels_from(source, key):
-    "(what, labels, the source's clean labels or None) of a .pt, .csv or .npy file, or of an array."
-    if not isinstance(source, (str, Path)): return 'the array of labels', np.asarray(source), None
+def _csv_codes(col, vocab, what):
+    "A CSV column's labels: class names where every value is one (a folder named 10 is the name '10'), else as read."
+    names = col.astype(str)
+    return _codes(names, vocab, what) if col.dtype.kind in 'iuO' and names.isin(vocab).all() else col.to_numpy()
+
+def _labels_from(source, key, vocab):
+    "(what, labels, the source's clean labels or None, the CSV's paths or None) of a .pt, .csv, .npy or an array."
+    ext = Path(source).suffix.lower() if isinstance(source, (str, Path)) else None
+    if key is not None and ext not in ('.pt', '.csv'):
+        raise ValueError(f"key names an array of a .pt file or a column of a .csv, but the labels come from "
+                         f"{repr(str(source)) if ext is not None else 'an array'}: leave key out")
+    if ext is None: return 'the array of labels', np.asarray(source), None, None
     f = Path(source)
     if not f.is_file(): raise ValueError(f"{str(f)!r} is not a file")
-    if f.suffix == '.pt':
+    if ext == '.pt':
         d = _torch_dict(f)
-        key = key or ('noisy_label' if 'noisy_label' in d else None)
         if key is None:
-            raise ValueError(f"{str(f)!r} holds several label arrays ({', '.join(d)}): name one with key")
+            if not d: raise ValueError(f"{str(f)!r} holds no label arrays")
+            if 'noisy_label' not in d and len(d) > 1:
+                raise ValueError(f"{str(f)!r} holds {len(d)} label arrays ({', '.join(d)}): name one with key")
+            key = 'noisy_label' if 'noisy_label' in d else next(iter(d))
         labels = _get(d, f, key)
-        return f"{str(f)!r} ({key})", labels, d.get('clean_coarse_label' if 'coarse' in key else 'clean_label')
-    if f.suffix == '.csv':
+        return f"{str(f)!r} ({key})", labels, d.get('clean_coarse_label' if 'coarse' in key else 'clean_label'), None
+    if ext == '.csv':
         df = _read_csv(f)
         if key is None: raise ValueError(f"{str(f)!r} is a CSV: name its column of labels with key ({', '.join(df)})")
-        col = _column(df, f, key)
-        if 'is_valid' in df and df.is_valid.dtype == bool: col = col[~df.is_valid] # its training rows
-        return f"{str(f)!r} column {key!r}", col.to_numpy(), None
-    if f.suffix == '.npy':
-        try: return repr(str(f)), np.load(f, allow_pickle=False), None
+        col, what = _column(df, f, key), f"{str(f)!r} column {key!r}"
+        if 'is_valid' in df and df.is_valid.dtype == bool: df = df[~df.is_valid] # its training rows
+        clean = _csv_codes(df.noisy_labels_0, vocab, f"{str(f)!r} column 'noisy_labels_0'") if (
+            'noisy_labels_0' in df and key != 'noisy_labels_0') else None # Noisy Imagenette's truth
+        return what, _csv_codes(col[df.index], vocab, what), clean, df.path.map(str).tolist() if 'path' in df else None
+    if ext == '.npy':
+        try: return repr(str(f)), np.load(f, allow_pickle=False), None, None
         except Exception as e:
             raise ValueError(f"{str(f)!r} is not a NumPy .npy file ({type(e).__name__}: {e})") from None
     raise ValueError(f"{str(f)!r} is neither a .pt (CIFAR-N's), a .csv nor a .npy file of labels")
+
+def _in_image_order(what, paths, labels, clean, files):
+    "The labels (and clean labels) of the CSV rows named by `paths`, put in the order of the training images `files`."
+    keys = pd.Series([Path(p).as_posix() for p in paths])
+    row = {k: i for i, k in enumerate(keys)}
+    if len(row) != len(keys): raise ValueError(f"{what}: its 'path' column lists {keys[keys.duplicated()].iloc[0]!r} twice")
+    if (missing := next((f for f in files if f not in row), None)) is not None:
+        raise ValueError(f"{what} has no row for the training image {missing!r}: its 'path' column must name every "
+                         "training image, relative to the dataset's folder")
+    idx = np.array([row[f] for f in files], dtype=np.int64)
+    return labels[idx], None if clean is None else clean[idx]
 
 def read_noisy_labels(
     source, # CIFAR-N's .pt, a .csv, a .npy, or an array: labels of `data`'s training images, in their order
@@ -584,7 +646,9 @@ def read_noisy_labels(
 )->tuple: # (int64 labels, the fraction of them that differ from `data.y_train`)
     "Noisy training labels from a file or an array, checked against `data`, with their realised noise rate."
     if not isinstance(data, ImageArrays): raise ValueError(f"data must be an ImageArrays, got {type(data).__name__}")
-    what, labels, clean = _labels_from(source, key)
+    what, labels, clean, paths = _labels_from(source, key, data.vocab)
+    if paths is not None and data.train_files is not None: # a CSV that names its images: matched by path, not order
+        labels, clean = _in_image_order(what, paths, np.asarray(labels), clean, data.train_files)
     n, c = len(data.y_train), data.c
     if labels.ndim != 1 or len(labels) != n:
         got = f"{len(labels):,} labels" if labels.ndim == 1 else f"an array of shape {labels.shape}"
@@ -595,11 +659,15 @@ def read_noisy_labels(
         raise ValueError(f"{what} holds labels 0..{top}, but {data.name or 'data'} has {c} classes "
                          f"(labels 0..{c - 1}): labels of another dataset?")
     labels = _check_labels(what, labels, n, c)
-    if clean is not None and (np.shape(clean) != (n,) or (differ := np.asarray(clean) != data.y_train).any()):
-        k = n if np.shape(clean) != (n,) else int(differ.sum())
-        raise ValueError(f"{what}: the file's clean labels differ from the training labels at {k:,} of {n:,} images; "
-                         "the images are not in the order the file was made for (CIFAR-N follows torchvision's "
-                         "order: read the pickled batches with cifar_arrays)")
+    if clean is not None and np.shape(clean) != (n,):
+        raise ValueError(f"{what}: the file's clean labels hold {np.size(clean):,} entries, but {data.name or 'data'} "
+                         f"has {n:,} training images: labels of another dataset?")
+    if clean is not None and (differ := np.asarray(clean) != data.y_train).any():
+        coarse = (" (or coarse labels against images read with fine ones: read them with labels='coarse')"
+                  if 'coarse' in what else '')
+        raise ValueError(f"{what}: the file's clean labels differ from the training labels at {int(differ.sum()):,} of "
+                         f"{n:,} images: the images are not in the order the file was made for{coarse}; CIFAR-N "
+                         "follows torchvision's order: read the pickled batches with cifar_arrays")
     return labels, float(np.mean(labels != data.y_train)) if n else 0.
 
 # %% ../nbs/02_data.ipynb #d04031ac

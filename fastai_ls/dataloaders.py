@@ -18,7 +18,7 @@ import fastai.vision.data # registers show_batch and show_results for images
 from fastai.data.core import TfmdDL, DataLoaders
 from fastai.data.transforms import IntToFloatTensor, Normalize, Category
 from fastai.losses import CrossEntropyLossFlat
-from .noise import inject_noise
+from .noise import inject_noise, NOISE_KINDS, INSTANCE_NOISE_KINDS
 from .data import ImageArrays, image_arrays, _check_labels
 
 # %% auto #0
@@ -280,10 +280,15 @@ def noisy_dls(
             raise ValueError(f"kind='given' trains on the noisy labels that {data.name or 'the data'} carries, and it "
                              "carries none: labels, rate = read_noisy_labels(file, data), then "
                              "data.with_noisy_labels(labels, file)")
-        if rate or T is not None:
-            raise ValueError(f"kind='given' trains on the given noisy labels as they are: leave out rate ({rate!r}) "
-                             "and T, which are for injected noise")
+        drawing = {'rate': rate if rate else None, 'T': T, 'exact': exact or None, 'probs': probs,
+                   'x_scale': None if x_scale == 1. else x_scale} # the arguments of injected noise that are set
+        if (arg := next((k for k, v in drawing.items() if v is not None), None)) is not None:
+            raise ValueError(f"kind='given' trains on the given noisy labels as they are: leave out {arg}="
+                             f"{drawing[arg]!r}, which is for injected noise")
         return TensorImageDataLoaders.from_arrays(data, bs=bs, y_train=data.y_train_noisy, seed=seed, **kwargs)
+    if kind not in (*NOISE_KINDS, *INSTANCE_NOISE_KINDS):
+        raise ValueError(f"unknown noise kind {kind!r}: use one of {', '.join((*NOISE_KINDS, *INSTANCE_NOISE_KINDS))}, "
+                         "or 'given' for the noisy labels the data carries")
     if T is not None and rate:
         raise ValueError(f"noisy_dls takes a noise rate {rate!r} or a transition matrix T, not both: T sets the rates")
     per_item = {'x': data.x_train, 'x_scale': x_scale} if kind == 'idn' else {'probs': probs} if kind == 'idn_chen' else {}

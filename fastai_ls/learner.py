@@ -121,6 +121,9 @@ def noisy_learner(
     check_seed(seed)
     if isinstance(model, str) and model not in MODELS:
         raise ValueError(f"model must be a module or one of {', '.join(MODELS)}, got {model!r}")
+    if not (model is None or isinstance(model, (str, nn.Module))):
+        called = f": call it, model={getattr(model, '__name__', 'f')}(...), or pass its name" if callable(model) else ""
+        raise ValueError(f"model must be an nn.Module or one of {', '.join(MODELS)}, got {model!r}{called}")
     dls = noisy_dls(data, rate=rate, kind=kind, seed=seed, n_per_class=n_per_class, bs=bs, **kwargs)
     binary = dls.c == 2
     if binary and allow_negative:
@@ -133,7 +136,10 @@ def noisy_learner(
         loss_func = LabelSmoothingBCEFlat(eps=eps) if binary else LabelSmoothingCEFlat(eps=eps, allow_negative=allow_negative)
     set_seed(seed) # the initial weights, and any randomness during training
     if model is None or isinstance(model, str):
-        c, h = dls.train_ds.x.shape[1:3]
+        c, h, w = dls.train_ds.x.shape[1:4]
+        if h != w:
+            raise ValueError(f"{model or 'small_cnn'} is built for square images, and these are {h}×{w}: read them at "
+                             "a square size (image_arrays(folder, size=N)), or pass a model of your own")
         model = MODELS[model or 'small_cnn'](1 if binary else dls.c, c_in=c, size=h)
         if binary: model.append(nn.Flatten(0)) # one logit per item
     if metrics is None: metrics = accuracy_multi if binary else accuracy

@@ -17,7 +17,6 @@ from .noise import NOISE_KINDS
 from .data import ImageArrays, image_arrays, read_noisy_labels
 from .methods import METHODS, OPTIMISERS, Method
 
-
 # %% auto #0
 __all__ = ['SWEEP_KINDS', 'SETTING_COLS', 'CELL_COLS', 'MEASURE_COLS', 'RESULT_COLS', 'RESULT_COLS_V1', 'RESULT_COLS_V2',
            'UNDERFIT', 'PRESETS', 'RAY_RETRIES', 'Recipe', 'Cell', 'train_cell', 'settings_hash', 'append_result',
@@ -358,7 +357,7 @@ PRESETS = {
                   seeds=(0, 1, 2), n_per_class=None, epochs=120, lr=0.01, bs=128, opt='sgd_cifar', model='cifar_cnn'),
 } # the settings of `sweep` and `fastai_ls_sweep`; 'paper' and 'cifar' (the field's CIFAR-10 table) are sized for a GPU
 
-def _cpu_estimate(p, n_images:int, c_in:int=3, size:int=32, steps:int=3)->float:
+def _cpu_estimate(p, n_images:int, n_noise:int|None=None, c_in:int=3, size:int=32, steps:int=3)->float:
     "Hours that preset `p` would train here on the CPU: a few steps of its model timed, times its batches."
     import torch
     from fastai_ls.learner import MODELS
@@ -369,7 +368,7 @@ def _cpu_estimate(p, n_images:int, c_in:int=3, size:int=32, steps:int=3)->float:
         if i == 1: start = time.perf_counter() # after one warm-up step
         opt.zero_grad(); torch.nn.functional.cross_entropy(model(x), y).backward(); opt.step()
     step_s = (time.perf_counter() - start) / steps
-    cells = len(p['noise']) * len(p['methods']) * len(p['seeds'])
+    cells = (n_noise or len(p['noise'])) * len(p['methods']) * len(p['seeds'])
     return cells * p['epochs'] * (n_images // p['bs']) * step_s / 3600
 
 def _as_list(name, values, check):
@@ -448,6 +447,12 @@ def sweep(
     labels_key:str|None=None, # The array of a .pt file of `labels` (CIFAR-N's `worse_label`, say) or a CSV's column
 )->pd.DataFrame: # The results of the grid (all of `out` with `show_all`); `attrs['lost']`: cells lost with Ray workers
     "Run the grid, writing each finished cell to `out/results.csv` at once; cells already there are skipped."
+    if isinstance(dataset, ImageArrays):
+        raise ValueError("sweep keys its results by the dataset's name or folder, so it reads the images itself: give "
+                         "it a name or a folder (an ImageArrays suits noisy_learner, noisy_dls and train_cell)")
+    for flag, path in (('dataset', dataset), ('labels', labels)):
+        if isinstance(path, (str, Path)) and re.search(r'[\r\n]', str(path)):
+            raise ValueError(f"--{flag} {str(path)!r} holds a line break, which results.csv cannot keep: rename it")
     methods = _methods(methods, eps, allow_negative)
     if labels is not None and (noise is not None or kinds is not None or rates is not None):
         raise ValueError("given labels are the noise: give labels, or kinds and rates (or noise), not both")
@@ -791,9 +796,11 @@ def fastai_ls_sweep(
                              "cifar-10-batches-py/)")
         import torch
         if preset == 'cifar' and not torch.cuda.is_available() and ray is None:
-            hours = _cpu_estimate(p, 50_000)
+            if not Path(dataset).is_dir(): raise ValueError(f"--dataset {dataset!r} is not a folder: give the CIFAR-10 one")
+            n_noise = 1 if labels is not None else len(p['noise']) # given labels are the one noise setting
+            hours = _cpu_estimate(p, 50_000, n_noise)
             raise ValueError(f"--preset cifar is sized for a GPU, and torch sees none here: on this CPU its "
-                             f"{len(p['noise']) * len(p['methods']) * len(p['seeds'])} cells of {p['epochs']} epochs would "
+                             f"{n_noise * len(p['methods']) * len(p['seeds'])} cells of {p['epochs']} epochs would "
                              f"take about {hours:,.0f} hours (a few training steps of {p['model']} timed, times its "
                              "batches). Run it where there is a GPU or with --ray on a cluster, or give its flags "
                              "without --preset (fewer --epochs, say)")
