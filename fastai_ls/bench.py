@@ -12,7 +12,7 @@ from .core import check_int, check_positive, check_seed, run_cli
 # %% auto #0
 __all__ = ['CE_SIZES', 'BCE_SIZES', 'ROBUST_SIZES', 'time_fwd_bwd', 'peak_memory', 'bench_losses', 'bench_noise',
            'bench_training', 'training_breakdown', 'own_share', 'bench_robust_losses', 'robust_bars', 'elr_memory',
-           'noise_floor', 'check_bars', 'fastai_ls_bench', 'main']
+           'elr_breakdown', 'noise_floor', 'check_bars', 'fastai_ls_bench', 'main']
 
 # %% ../nbs/07_bench.ipynb #5b7e0c3a
 @contextlib.contextmanager
@@ -391,6 +391,40 @@ def elr_memory(
     sizes = ', '.join(f"{n:,} × {k:,}: {int(b):,} bytes" for n, k, b in zip(elr.N, elr.K, elr['kept bytes']))
     return f"ELRLoss keeps one running average of N × K float32 values (N training items, K classes): {sizes}"
 
+# %% ../nbs/07_bench.ipynb #9a833eca
+def elr_breakdown(
+    N:int=4096, # Batch size, and the items that the running average covers (as in the robust losses' rows)
+    K:int=1000, # Classes
+    threads:int=1, # Torch threads
+    min_run_time:float=0.5, # Seconds of measurement per timing
+    rounds:int=3, # Interleaved rounds; the fastest median of each is kept
+    seed:int=0, # Seed of the logits and targets
+)->pd.DataFrame: # ms of each step and its ratio to LabelSmoothingCEFlat's forward+backward
+    "ELR's forward+backward beside LabelSmoothingCEFlat's, and the update of its running average alone."
+    import pandas as pd, torch
+    from torch.utils import benchmark
+    from fastai_ls.losses import LabelSmoothingCEFlat
+    _check_runs((threads,), min_run_time, rounds); check_int('N', N); check_int('K', K); check_seed(seed)
+    g = torch.Generator().manual_seed(seed)
+    x, y = torch.randn(N, K, generator=g), torch.randint(0, K, (N,), generator=g)
+    elr = _robust_cases(N)['ELRLoss']
+    pc = torch.softmax(x, 1).clamp(1e-4, 1 - 1e-4)
+    w, table, idx = ((1 - elr.beta) / pc.sum(1))[:, None], torch.rand(N, K, generator=g) / K, elr.idx
+    def update(): # what ELRLoss does to its average in each training step: read the rows, update, write back
+        t = table.index_select(0, idx)
+        table.index_copy_(0, idx, t.mul_(elr.beta).addcmul_(pc, w))
+    timer = benchmark.Timer('update()', globals={'update': update}, num_threads=threads)
+    cases = {'LabelSmoothingCEFlat, forward+backward': lambda: time_fwd_bwd(LabelSmoothingCEFlat(eps=0.1), x, y, threads,
+                                                                            min_run_time),
+             'ELRLoss, forward+backward': lambda: time_fwd_bwd(elr, x, y, threads, min_run_time),
+             "ELR's running average alone (read, update, write back)":
+                 lambda: timer.blocked_autorange(min_run_time=min_run_time).median}
+    ms = {k: float('inf') for k in cases}
+    for _ in range(rounds): # interleaved, as in the other tables
+        for k, f in cases.items(): ms[k] = min(ms[k], f() * 1e3)
+    ref = ms['LabelSmoothingCEFlat, forward+backward']
+    return pd.DataFrame({'ms': ms, 'ratio': {k: v / ref for k, v in ms.items()}}).rename_axis(f'{N} × {K}, {threads} thread')
+
 # %% ../nbs/07_bench.ipynb #ed4a4aaf
 def noise_floor(df:pd.DataFrame)->float:
     "Largest |control - 1| over the cross-entropy rows: how far two timings of the same call differ in the run."
@@ -501,6 +535,10 @@ def fastai_ls_bench(
         if robust:
             print("\nThe robust losses' bar (reported; --check does not count it):")
             print(robust_bars(rl).round(3).to_string(index=False))
+            eb = elr_breakdown(**(dict(N=512, K=100, min_run_time=0.05, rounds=1) if quick else
+                                  dict(min_run_time=min_run_time, rounds=rounds)))
+            print("\nWhat ELR does beyond the reference, timed in the same rounds (ms; ratio to LabelSmoothingCEFlat):")
+            print(eb.round(3).to_string())
     print(f"\nNoise floor of this run: {noise_floor(df):.1%} (control: torch's cross entropy timed twice)")
     if check and _missed(bars): sys.exit(f"fastai_ls_bench --check: missed {_missed(bars)}")
 
