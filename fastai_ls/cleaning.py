@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from .core import check_int, check_seed, check_positive
-from .data import ImageArrays, image_arrays
+from .data import ImageArrays, image_arrays, _pair_matrix
 from .dataloaders import TensorImageDataLoaders, noisy_dls
 from .mislabels import find_label_issues, FILTERS
 from .methods import Method
@@ -192,9 +192,7 @@ def estimate_noise(
     noise_matrix = estimate_py_and_noise_matrices_from_probabilities(labels, probs)[1] # P(given | true): [given, true]
     res = {'rate': float(1 - np.trace(joint)), 'T': noise_matrix.T}
     if noise is not None:
-        K = probs.shape[1]
-        counts = np.zeros((K, K)); np.add.at(counts, (noise.clean.to_numpy(), noise.given.to_numpy()), 1)
-        true_T = counts / np.maximum(counts.sum(1, keepdims=True), 1)
+        true_T = _pair_matrix(noise.clean, noise.given, probs.shape[1])
         res.update(true_rate=float(noise.is_noisy.mean()), true_T=true_T)
         res.update(rate_error=res['rate'] - res['true_rate'], T_error=res['T'] - true_T)
     return res

@@ -105,6 +105,12 @@ def _codes(values, vocab, what):
 
 def _shape(x): return '×'.join(map(str, x.shape[1:]))
 
+def _pair_matrix(clean, given, c:int)->np.ndarray:
+    "T[true, given] of label pairs: the fraction of each true class's items given each label (a class without items: 0s)."
+    counts = np.zeros((c, c))
+    np.add.at(counts, (np.asarray(clean), np.asarray(given)), 1)
+    return counts / np.maximum(counts.sum(1, keepdims=True), 1)
+
 @dataclass(repr=False)
 class ImageArrays:
     "Images as uint8 arrays (N, C, H, W) with integer labels, for a training and a test split, and the class names."
@@ -165,10 +171,7 @@ class ImageArrays:
     @property
     def noise_matrix(self)->np.ndarray|None:
         "T[true, given] of the given noisy labels: the fraction of each true class's images given each label, or None."
-        if self.y_train_noisy is None: return None
-        counts = np.zeros((self.c, self.c))
-        np.add.at(counts, (self.y_train, self.y_train_noisy), 1)
-        return counts / np.maximum(counts.sum(1, keepdims=True), 1) # a class without images: a row of zeros
+        return None if self.y_train_noisy is None else _pair_matrix(self.y_train, self.y_train_noisy, self.c)
     def __repr__(self):
         noisy = '' if self.y_train_noisy is None else (f"; noisy labels from {self.noisy_source or 'the user'} "
                                                       f"({self.noise_rate:.1%} wrong)")
