@@ -210,8 +210,9 @@ def _fastai_two_steps(learn):
         dl.after_batch = Pipeline([IntToFloatTensor(), Normalize.from_stats(*stats, cuda=False)])
         dl.keep_types = True
 
-def _package_epoch(data, bs, lr, threads, seed, opt_func=None, before=False, times=None):
-    "Seconds for one epoch as the sweep trains a cell (or with the data path of `before` this change), and images seen."
+def _package_epoch(data, bs, lr, threads, seed, opt_func=None, before=False, times=None, loss_func=None, recorder=True,
+                   one_cycle=True):
+    "Seconds for one epoch as the sweep trains a cell, or with pieces of it left out or replaced, and images seen."
     import torch
     from fastai.callback.core import Callback
     from fastai_ls.learner import noisy_learner, SkipValidation
@@ -226,12 +227,13 @@ def _package_epoch(data, bs, lr, threads, seed, opt_func=None, before=False, tim
         def before_epoch(self): stamps['last'] = time.perf_counter()
         def after_batch(self): stamps['last'] = _stamp(times, stamps['last'], stamps['got'])
     torch.set_num_threads(threads)
-    learn = noisy_learner(data, seed=seed, bs=bs)
+    learn = noisy_learner(data, seed=seed, bs=bs, loss_func=loss_func)
     if opt_func is not None: learn.opt_func = opt_func
     if before: _fastai_two_steps(learn)
+    if not recorder: learn.remove_cb(learn.recorder)
     start = time.perf_counter()
     cbs = [SkipValidation()] + ([Got(), Done()] if times is not None else [])
-    with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(1, lr, cbs=cbs)
+    with learn.no_bar(), learn.no_logging(): (learn.fit_one_cycle if one_cycle else learn.fit)(1, lr, cbs=cbs)
     return time.perf_counter() - start, len(learn.dls.train) * bs
 
 def bench_training(
@@ -284,6 +286,8 @@ def _bare_epoch_from_dl(dl, bs, lr, threads, seed, stats=None, times=None):
         if times is not None: last = _stamp(times, last, got)
     return time.perf_counter() - start, images
 
+_PACKAGE_PATH = "+ fastai's Adam: the package's path" # the row of `training_breakdown` that trains as the sweep does
+
 def training_breakdown(
     bs:int=32, # Batch size
     threads:int=1, # Torch threads
@@ -296,6 +300,7 @@ def training_breakdown(
     import numpy as np, pandas as pd, torch
     from functools import partial
     from fastai.optimizer import OptimWrapper
+    from fastai.losses import CrossEntropyLossFlat
     from fastai_ls.data import mnist_arrays
     from fastai_ls.dataloaders import noisy_dls, image_stats, TensorImageDL
     check_int('bs', bs); _check_runs([threads], 1, rounds); check_int('n', n, minimum=10)
@@ -311,11 +316,18 @@ def training_breakdown(
                  lambda t: _bare_epoch_from_dl(bare_dl, bs, lr, threads, seed, (mean, std), t),
              "+ the package's batch transform (NormalizeBytes: bytes to normalised floats in one step)":
                  lambda t: _bare_epoch_from_dl(full, bs, lr, threads, seed, times=t),
-             "+ fastai's Learner (fit_one_cycle, callbacks), torch's Adam, the package's loss":
+             "+ fastai's Learner.fit (its events, TrainEvalCallback, CastToTensor), torch's Adam, the package's loss":
+                 lambda t: _package_epoch(data, bs, lr, threads, seed, adam, times=t, recorder=False, one_cycle=False),
+             "+ fastai's Recorder (the smoothed loss, the learning rates)":
+                 lambda t: _package_epoch(data, bs, lr, threads, seed, adam, times=t, one_cycle=False),
+             "+ fastai's one-cycle schedule (ParamScheduler, as fit_one_cycle sets it)":
                  lambda t: _package_epoch(data, bs, lr, threads, seed, adam, times=t),
-             "+ fastai's Adam: the package's path": lambda t: _package_epoch(data, bs, lr, threads, seed, times=t),
-             "+ fastai's IntToFloatTensor and Normalize, batches of fastai's types: the path before":
-                 lambda t: _package_epoch(data, bs, lr, threads, seed, before=True, times=t)}
+             _PACKAGE_PATH: lambda t: _package_epoch(data, bs, lr, threads, seed, times=t),
+             "+ fastai's CrossEntropyLossFlat for the package's loss (fastai's TensorBase around the loss)":
+                 lambda t: _package_epoch(data, bs, lr, threads, seed, times=t, loss_func=CrossEntropyLossFlat()),
+             "+ fastai's IntToFloatTensor and Normalize, batches of fastai's types: the data path before":
+                 lambda t: _package_epoch(data, bs, lr, threads, seed, before=True, times=t,
+                                          loss_func=CrossEntropyLossFlat())}
     times = {k: [] for k in paths}
     for _ in range(rounds): # interleaved: a busy spell on the machine slows a few batches of every path
         for k, run in paths.items(): run(times[k])
@@ -477,12 +489,14 @@ def _check_flags(threads, min_run_time, rounds)->tuple:
 
 def _shares(bd:pd.DataFrame)->str:
     "Two sentences on the breakdown: the package's own share of a batch, and what the rest of its path adds."
-    own, bare, ms = own_share(bd), bd['data ms'].iloc[0], bd['ms per batch']
-    more = ms.iloc[-2] - ms.iloc[0]
+    own, bare, ms, added = own_share(bd), bd['data ms'].iloc[0], bd['ms per batch'], bd['added'].iloc[3:7].tolist()
+    more = ms[_PACKAGE_PATH] - ms.iloc[0]
     return (f"The package's own share of a batch: its loader gives a normalised batch in {own:.3f} ms (the bare loop "
             f"indexes and normalises in {bare:.3f} ms).\nThe package's path takes {more:.3f} ms a batch more than the "
-            f"bare loop: {own - bare:.3f} ms in its loader, and {more - own + bare:.3f} ms in fastai's Learner, "
-            "its Adam and the package's loss.")
+            f"bare loop: {own - bare:.3f} ms in its loader, and {more - own + bare:.3f} ms in fastai (the Learner's "
+            f"events and callbacks with the package's loss {added[0]:.3f}, Recorder {added[1]:.3f}, the one-cycle "
+            f"schedule {added[2]:.3f}, Adam {added[3]:.3f}, as the rows' added column gives them, with the noise of the "
+            "model's own time).")
 
 @call_parse
 def fastai_ls_bench(
@@ -516,6 +530,7 @@ def fastai_ls_bench(
         sizes = dict(n=1000, bss=(32, 256), rounds=1) if quick else {}
         tr = bench_training(threads=threads, **sizes)
         bd = training_breakdown(**(dict(n=1000, rounds=1) if quick else {}))
+        bd256 = training_breakdown(bs=256, threads=max(threads), **(dict(n=1000, rounds=1) if quick else {}))
     bars = check_bars(df, nb, tr, bd)
     with pd.option_context('display.width', 200, 'display.max_columns', 30):
         print(df.round(3).to_string(index=False), '\n')
@@ -531,6 +546,9 @@ def fastai_ls_bench(
             print(f"Where the time of a batch goes, at batch size 32 with 1 thread:")
             print(bd.round(3).to_string())
             print(_shares(bd), '\n')
+            print(f"At batch size 256 (the sweep's) with {max(threads)} thread{'s' * (max(threads) > 1)}:")
+            print(bd256.round(3).to_string())
+            print(_shares(bd256), '\n')
         print(bars.round(3).to_string(index=False))
         if robust:
             print("\nThe robust losses' bar (reported; --check does not count it):")

@@ -273,7 +273,16 @@ class LabelSmoothingCE(_ClassAxis, nn.Module):
                 + (", allow_negative=True" if self.allow_negative else ""))
 
 # %% ../nbs/00_losses.ipynb #2f8e61a4
-class _SmoothingFlat(BaseLoss):
+class _PlainBaseLoss(BaseLoss):
+    "`BaseLoss` that gives its loss plain `Tensor`s, not fastai's `TensorBase`: each operation is then torch's alone."
+    def _contiguous(self, x):
+        "As `BaseLoss._contiguous`, float64 to float32 included, but a plain `Tensor`."
+        if not isinstance(x, Tensor): return x
+        x = x.transpose(self.axis, -1).contiguous()
+        if x.dtype is torch.float64: x = x.float()
+        return x if type(x) is Tensor or torch.compiler.is_compiling() else x.as_subclass(Tensor)
+
+class _SmoothingFlat(_PlainBaseLoss):
     "`BaseLoss` for the smoothing losses: `eps` reaches the wrapped loss, and `torch.compile` can trace the call."
     eps = property(lambda self: self.func.eps, lambda self, v: setattr(self.func, 'eps', v), doc="The loss's smoothing")
 
@@ -282,11 +291,6 @@ class _SmoothingFlat(BaseLoss):
             raise ValueError(f"axis={self.axis} is not an axis of the input of shape {tuple(inp.shape)}: "
                              f"the class axis must be in [-{inp.ndim}, {inp.ndim})")
         return super().__call__(inp, targ, **kwargs)
-
-    def _contiguous(self, x):
-        "As `BaseLoss._contiguous`, without the cast to `TensorBase` while `torch.compile` traces the call."
-        if isinstance(x, Tensor) and torch.compiler.is_compiling(): return x.transpose(self.axis, -1).contiguous()
-        return super()._contiguous(x)
 
 # %% ../nbs/00_losses.ipynb #cc1421da
 @delegates(LabelSmoothingCE)

@@ -11,9 +11,8 @@ import torch.nn.functional as F
 import torch.autograd.forward_ad as fwAD
 from torch import Tensor, nn
 from fastcore.meta import delegates
-from fastai.losses import BaseLoss
 from fastai.callback.core import Callback
-from .losses import NATIVE_BELOW, _ClassAxis, _check_ce_args, _traced
+from .losses import NATIVE_BELOW, _ClassAxis, _PlainBaseLoss, _check_ce_args, _traced
 
 # %% auto #0
 __all__ = ['GeneralizedCE', 'GeneralizedCEFlat', 'SymmetricCE', 'SymmetricCEFlat', 'NCERCE', 'NCERCEFlat', 'NCEMAE', 'NCEMAEFlat',
@@ -107,13 +106,9 @@ class _RobustLoss(_ClassAxis, nn.Module):
         if reduction == 'none': return loss.reshape(target.shape)
         return loss.sum() if check_reduction(reduction) == 'sum' else loss.mean()
 
-class _RobustFlat(_ClassAxis, BaseLoss):
-    "`BaseLoss` for the robust losses, which `torch.compile` can trace: the Flat forms."
+class _RobustFlat(_ClassAxis, _PlainBaseLoss):
+    "`BaseLoss` for the robust losses, on plain tensors, which `torch.compile` can trace: the Flat forms."
     y_int = True # Targets are class indices (for fastai's MixUp and CutMix)
-    def _contiguous(self, x):
-        "As `BaseLoss._contiguous`, without the cast to `TensorBase` while `torch.compile` traces the call."
-        if isinstance(x, Tensor) and torch.compiler.is_compiling(): return x.transpose(self.axis, -1).contiguous()
-        return super()._contiguous(x)
 
 # %% ../nbs/00b_robust_losses.ipynb #47ae01da
 class GeneralizedCE(_RobustLoss):
