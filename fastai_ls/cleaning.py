@@ -12,7 +12,7 @@ import pandas as pd
 from .core import check_int, check_seed, check_positive
 from .data import ImageArrays, image_arrays, _pair_matrix
 from .dataloaders import TensorImageDataLoaders, noisy_dls
-from .mislabels import find_label_issues, FILTERS
+from .mislabels import find_label_issues, FILTERS, _need_cleanlab
 from .methods import Method
 
 # %% auto #0
@@ -184,9 +184,8 @@ def estimate_noise(
     noise:pd.DataFrame|None=None, # `training_noise(dls)` (clean, given, is_noisy), when the truth is known
 )->dict: # rate, T; with `noise`: true_rate, true_T, rate_error, T_error
     "cleanlab's estimates of the noise rate and of the transition matrix T[true, given], and their errors when known."
-    try: from cleanlab.count import estimate_joint, estimate_py_and_noise_matrices_from_probabilities
-    except ImportError: raise ImportError("estimate_noise needs cleanlab, which is not installed: "
-                                          "pip install 'fastai_ls[cleanlab]'") from None
+    _need_cleanlab('estimate_noise')
+    from cleanlab.count import estimate_joint, estimate_py_and_noise_matrices_from_probabilities
     labels = np.asarray(labels).astype(np.int64)
     joint = estimate_joint(labels, probs) # P(given, true)
     noise_matrix = estimate_py_and_noise_matrices_from_probabilities(labels, probs)[1] # P(given | true): [given, true]
@@ -220,6 +219,7 @@ def cleaned_learner(
 )->'Learner': # Untrained, on the kept (or relabelled) items; `learn.cleaning` holds what was flagged
     "A `noisy_learner` on the training items that confident learning keeps (or relabels), by out-of-fold probabilities."
     from fastai_ls.learner import noisy_learner
+    _need_cleanlab('cleaned_learner') # before the folds train, not after
     data = image_arrays(data, n_per_class) if isinstance(data, (str, Path)) else data.subset(n_per_class)
     if filter_by not in FILTERS: raise ValueError(f"filter_by must be one of {', '.join(FILTERS)}, got {filter_by!r}")
     if not isinstance(relabel, bool): raise ValueError(f"relabel must be True or False, got {relabel!r}")

@@ -29,11 +29,15 @@ def _item_names(items, order)->list|None:
 
 FILTERS = ('prune_by_noise_rate', 'prune_by_class', 'both') # cleanlab's confident-learning filters that `filter_by` takes
 
+def _need_cleanlab(what:str, error=ImportError):
+    "Raise `error` saying that `what` needs cleanlab and how to install it, unless cleanlab can be imported."
+    try: import cleanlab
+    except ImportError: raise error(f"{what} needs cleanlab, which is not installed: pip install 'fastai_ls[cleanlab]'") from None
+
 def _confident_learning(labels, probs, filter_by)->np.ndarray:
     "cleanlab's mask of label issues: confident learning's `filter_by` on out-of-sample `probs`."
-    try: from cleanlab.filter import find_label_issues as cl_find
-    except ImportError: raise ImportError("filter_by needs cleanlab, which is not installed: "
-                                          "pip install 'fastai_ls[cleanlab]'") from None
+    _need_cleanlab('filter_by')
+    from cleanlab.filter import find_label_issues as cl_find
     return cl_find(labels, probs, filter_by=filter_by, n_jobs=1) # one process: the same mask on any machine
 
 def find_label_issues(

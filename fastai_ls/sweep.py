@@ -454,6 +454,10 @@ def sweep(
         if isinstance(path, (str, Path)) and re.search(r'[\r\n]', str(path)):
             raise ValueError(f"--{flag} {str(path)!r} holds a line break, which results.csv cannot keep: rename it")
     methods = _methods(methods, eps, allow_negative)
+    cleaning = [m for m in methods if m.inner is not None]
+    if cleaning: # refused before any cell trains, not at the first cleaning cell
+        from fastai_ls.mislabels import _need_cleanlab
+        _need_cleanlab(f"--methods {cleaning[0]}", ValueError)
     if labels is not None and (noise is not None or kinds is not None or rates is not None):
         raise ValueError("given labels are the noise: give labels, or kinds and rates (or noise), not both")
     kinds = PRESETS['default']['kinds'] if kinds is None else kinds

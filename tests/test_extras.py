@@ -33,6 +33,24 @@ def test_ray_missing_is_one_line(tmp_path):
         "fastai_ls_sweep: --ray needs Ray, which is not installed: pip install 'fastai_ls[ray]'"], r.stderr
     assert not (tmp_path/'out').exists()
 
+def test_cleanlab_missing_is_one_line(tmp_path):
+    "Without cleanlab, a sweep of cleaning methods ends with one line that says how to install it, before anything runs."
+    code = ("import sys; sys.modules['cleanlab'] = None; from fastai_ls.sweep import fastai_ls_sweep; "
+            f"fastai_ls_sweep(dataset='digits', methods='ce,clean:ce', out={str(tmp_path/'out')!r})")
+    r = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True)
+    assert r.returncode == 2 and r.stderr.strip().splitlines() == [
+        "fastai_ls_sweep: --methods clean:ce needs cleanlab, which is not installed: pip install 'fastai_ls[cleanlab]'"], r.stderr
+    assert not (tmp_path/'out').exists()
+
+def test_cleaned_learner_refuses_without_cleanlab_before_training(tmp_path):
+    "Without cleanlab, `cleaned_learner` says how to install it before its folds train (none is kept in `out`)."
+    code = ("import sys; sys.modules['cleanlab'] = None; from fastai_ls.cleaning import cleaned_learner; "
+            f"cleaned_learner('digits', rate=0.4, epochs=1, out={str(tmp_path/'folds')!r}, show=False)")
+    r = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True)
+    assert r.returncode == 1 and r.stderr.strip().splitlines()[-1] == (
+        "ImportError: cleaned_learner needs cleanlab, which is not installed: pip install 'fastai_ls[cleanlab]'"), r.stderr
+    assert not (tmp_path/'folds').exists()
+
 def _python(code):
     return subprocess.run([sys.executable, '-c', code], capture_output=True, text=True)
 
