@@ -24,22 +24,16 @@ def test_ray_respects_the_pin():
     assert _version('ray') == (2, 60, 0)
     assert importlib.util.find_spec('grpc') is not None # ray[client], for ray:// addresses
 
-def test_ray_missing_is_one_line(tmp_path):
-    "Without Ray, --ray ends with one line that says how to install it, before anything runs."
-    code = ("import sys; sys.modules['ray'] = None; from fastai_ls.sweep import fastai_ls_sweep; "
-            f"fastai_ls_sweep(dataset='digits', ray='local', out={str(tmp_path/'out')!r})")
+@pytest.mark.parametrize('extra, flag, line', [
+    ('ray', "ray='local'", "--ray needs Ray, which is not installed: pip install 'fastai_ls[ray]'"),
+    ('cleanlab', "methods='ce,clean:ce'",
+     "--methods clean:ce needs cleanlab, which is not installed: pip install 'fastai_ls[cleanlab]'")])
+def test_missing_extra_is_one_line(tmp_path, extra, flag, line):
+    "Without Ray (for --ray) or cleanlab (for cleaning methods), the sweep says in one line how to install it, before it runs."
+    code = (f"import sys; sys.modules[{extra!r}] = None; from fastai_ls.sweep import fastai_ls_sweep; "
+            f"fastai_ls_sweep(dataset='digits', {flag}, out={str(tmp_path/'out')!r})")
     r = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True)
-    assert r.returncode == 2 and r.stderr.strip().splitlines() == [
-        "fastai_ls_sweep: --ray needs Ray, which is not installed: pip install 'fastai_ls[ray]'"], r.stderr
-    assert not (tmp_path/'out').exists()
-
-def test_cleanlab_missing_is_one_line(tmp_path):
-    "Without cleanlab, a sweep of cleaning methods ends with one line that says how to install it, before anything runs."
-    code = ("import sys; sys.modules['cleanlab'] = None; from fastai_ls.sweep import fastai_ls_sweep; "
-            f"fastai_ls_sweep(dataset='digits', methods='ce,clean:ce', out={str(tmp_path/'out')!r})")
-    r = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True)
-    assert r.returncode == 2 and r.stderr.strip().splitlines() == [
-        "fastai_ls_sweep: --methods clean:ce needs cleanlab, which is not installed: pip install 'fastai_ls[cleanlab]'"], r.stderr
+    assert r.returncode == 2 and r.stderr.strip().splitlines() == [f"fastai_ls_sweep: {line}"], r.stderr
     assert not (tmp_path/'out').exists()
 
 def test_cleaned_learner_refuses_without_cleanlab_before_training(tmp_path):
